@@ -19,8 +19,11 @@ __all__ = ["main", "cli"]
 #: modules that add commands to the group, each with ``register(cli)``.
 COMMAND_MODULES = [
     "scribe_lib.commands.data",  # init, ingest, status, quarantine, export, demo, submissions
-    "scribe_lib.commands.stats",  # hotspots, kde, emerging, near-repeat, trends
-    "scribe_lib.commands.hub",  # hub, users, audit, retention
+    "scribe_lib.commands.demo",  # demo
+    "scribe_lib.commands.stats",  # hotspots, kde
+    "scribe_lib.commands.analysis",  # emerging, near-repeat, trends, evaluate
+    "scribe_lib.commands.hub",  # hub, users
+    "scribe_lib.commands.access",  # access apply, audit, retention
     "scribe_lib.commands.briefings",  # briefings run|schedule
 ]
 
