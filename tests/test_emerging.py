@@ -1,0 +1,205 @@
+"""Emerging hot spots: Mann-Kendall, Esri's patterns on constructed series, the cube's Gi*."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from scribe_lib.errors import ScribeError
+from scribe_lib.stats._mannkendall import mann_kendall
+from scribe_lib.stats.emerging import classify_patterns, emerging_hotspots, space_time_gi
+
+
+# --- Mann-Kendall -------------------------------------------------------------------------
+def test_mann_kendall_hand_worked():
+    # x = 1, 3, 2, 4: pairs (1,3)+ (1,2)+ (1,4)+ (3,2)- (3,4)+ (2,4)+ -> S = 4
+    # Var(S) = 4*3*13/18 = 8.6667; Z = (4 - 1)/sqrt(8.6667) = 1.01905; p = 0.30818
+    S, Z, p = mann_kendall(np.array([1.0, 3.0, 2.0, 4.0]))
+    assert S[0] == 4
+    assert Z[0] == pytest.approx(3 / np.sqrt(156 / 18), abs=1e-12)
+    assert Z[0] == pytest.approx(1.01905, abs=1e-5)
+    assert p[0] == pytest.approx(0.30818, abs=1e-5)
+
+
+def test_mann_kendall_ties_hand_worked():
+    # x = 1, 2, 2, 3: S = 5 (the tied pair counts 0); one tie group of 2:
+    # Var(S) = (156 - 2*1*9)/18 = 7.6667; Z = 4/sqrt(7.6667) = 1.44463
+    S, Z, _ = mann_kendall(np.array([1.0, 2.0, 2.0, 3.0]))
+    assert S[0] == 5
+    assert Z[0] == pytest.approx(1.44463, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mann_kendall_equals_kendalltau_on_time_index(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(3, size=(5, 24)).astype(float)  # many ties
+    x[1] += np.arange(24) * 0.5
+    S, Z, p = mann_kendall(x, continuity=False)
+    for row in range(5):
+        ref = st.kendalltau(np.arange(24), x[row], method="asymptotic")
+        assert p[row] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
+        assert np.sign(Z[row]) == np.sign(ref.statistic)
+
+
+def test_mann_kendall_constant_series():
+    S, Z, p = mann_kendall(np.zeros((2, 6)))
+    assert np.all(S == 0) and np.all(Z == 0) and np.all(p == 1)
+
+
+def test_mann_kendall_rejects_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        mann_kendall(np.array([1.0, np.nan, 2.0]))
+
+
+# --- Esri's patterns on constructed Gi* z series (|z| > 1.96 = significant) ---------------
+def _pattern(z):
+    z = np.asarray(z, dtype=float)[None, :]
+    _, tz, tp = mann_kendall(z)
+    return classify_patterns(z > 1.96, z < -1.96, tz, tp, alpha=0.05)[0]
+
+
+SERIES = {
+    "new": [0] * 9 + [3],
+    "consecutive": [0] * 7 + [3, 3, 3],
+    "intensifying": list(np.linspace(2.5, 6, 10)),
+    "persistent": [3, 4] * 5,
+    "diminishing": list(np.linspace(6, 2.5, 10)),
+    "sporadic": [3, 0, 3, 0, 0, 3, 0, 0, 0, 3],
+    "oscillating": [-3, 0, 3, 0, 0, 0, 0, 0, 0, 3],
+    "historical": [3] * 9 + [0],
+}
+
+
+@pytest.mark.parametrize("kind", list(SERIES))
+def test_hot_pattern(kind):
+    assert _pattern(SERIES[kind]) == f"{kind} hot spot"
+
+
+@pytest.mark.parametrize("kind", list(SERIES))
+def test_cold_pattern(kind):
+    assert _pattern(-np.asarray(SERIES[kind], dtype=float)) == f"{kind} cold spot"
+
+
+@pytest.mark.parametrize(
+    "z", [[0] * 10, [3] + [0] * 9, [3, 3, 3, 0, 0, 0, 0, 0, 0, 0], [-3, 0, 0, 0, 0, 0, 0, 0, 0, 0]]
+)
+def test_no_pattern(z):
+    assert _pattern(z) == "no pattern"
+
+
+def test_consecutive_needs_no_earlier_hot():
+    # hot early, then a final run of two: on-again off-again -> sporadic, not consecutive
+    assert _pattern([3, 0, 0, 0, 0, 0, 0, 0, 3, 3]) == "sporadic hot spot"
+
+
+def test_ninety_percent_rule_boundary():
+    # 9 of 10 periods hot (90 %) with the final one: persistent; 8 of 10: sporadic
+    assert _pattern([0, 3, 3, 3, 3, 3, 3, 3, 3, 3]) == "persistent hot spot"
+    assert _pattern([0, 3, 3, 3, 0, 3, 3, 3, 3, 3]) == "sporadic hot spot"
+
+
+def test_classify_rejects_hot_and_cold_bin():
+    with pytest.raises(ScribeError, match="both a hot and a cold"):
+        classify_patterns(np.ones((1, 3), bool), np.ones((1, 3), bool), [0.0], [1.0])
+
+
+# --- the space-time cube ---------------------------------------------------------------------
+def _cube_incidents(extra_final=30):
+    """9 x 9 cells of 100 m, 6 months, one incident per cell per month, plus ``extra_final``
+    incidents in the centre cell (450, 450) in the final month."""
+    rows = []
+    for m in range(6):
+        for i in range(9):
+            for j in range(9):
+                rows.append((i * 100 + 50, j * 100 + 50, pd.Timestamp(2024, m + 1, 10)))
+    rows += [(450, 450, pd.Timestamp(2024, 6, 12))] * extra_final
+    x, y, t = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {
+            "occurred_at": pd.to_datetime(list(t)),
+            "period_start": pd.to_datetime(list(t)).normalize(),
+            "time_precision": "exact",
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs="EPSG:27700",
+    )
+
+
+def _grid():
+    xs, ys = np.meshgrid(np.arange(9) * 100.0, np.arange(9) * 100.0)
+    xs, ys = xs.ravel(), ys.ravel()
+    from shapely import box
+
+    return gpd.GeoDataFrame(
+        {"cell_id": np.arange(81), "x": xs + 50, "y": ys + 50},
+        geometry=box(xs, ys, xs + 100, ys + 100),
+        crs="EPSG:27700",
+    )
+
+
+def test_cube_gi_equals_brute_force_formula():
+    inc = _cube_incidents()
+    cells, starts, counts, z, p, _ = space_time_gi(inc, grid=_grid(), time_step=1)
+    assert len(starts) == 6 and counts.sum() == len(inc)
+    # brute force: bins (c, t) and (c', t') neighbours when centres within 150 m and 0 <= t - t' <= 1
+    xy = cells[["x", "y"]].to_numpy()
+    n_c, n_t = counts.shape
+    y = counts.ravel()
+    N, xbar = y.size, y.mean()
+    s = np.sqrt((y**2).mean() - xbar**2)
+    for c in (0, 40, 80):
+        for t in (0, 5):
+            lsum, k = 0.0, 0
+            for c2 in range(n_c):
+                if np.hypot(*(xy[c] - xy[c2])) <= 150:
+                    for t2 in range(n_t):
+                        if 0 <= t - t2 <= 1:
+                            lsum += counts[c2, t2]
+                            k += 1
+            zz = (lsum - xbar * k) / (s * np.sqrt((N * k - k * k) / (N - 1)))
+            assert z[c, t] == pytest.approx(zz, abs=1e-9)
+    assert p[40, 5] == pytest.approx(2 * st.norm.sf(abs(z[40, 5])), abs=1e-12)
+
+
+def test_planted_new_hot_spot():
+    inc = _cube_incidents()
+    before = inc.copy()
+    out = emerging_hotspots(inc, grid=_grid(), period="month")
+    pd.testing.assert_frame_equal(inc, before)
+    centre = out.loc[out["cell_id"] == 40].iloc[0]
+    assert centre["pattern"] == "new hot spot"
+    assert centre["incidents"] == 36 and centre["n_hot"] == 1
+    corner = out.loc[out["cell_id"] == 0].iloc[0]
+    assert corner["pattern"] == "no pattern"
+    assert out["incidents"].sum() == len(inc)
+    assert out.attrs["periods"][0] == "2024-01-01" and len(out.attrs["periods"]) == 6
+
+
+def test_no_extra_incidents_gives_no_pattern():
+    out = emerging_hotspots(_cube_incidents(extra_final=0), grid=_grid())
+    assert set(out["pattern"]) == {"no pattern"}  # a flat cube: z undefined -> nothing
+
+
+def test_bad_inputs():
+    inc = _cube_incidents()
+    with pytest.raises(ScribeError, match="time_step"):
+        emerging_hotspots(inc, grid=_grid(), time_step=-1)
+    with pytest.raises(ScribeError, match="unknown period 'fortnightly'"):
+        emerging_hotspots(inc, grid=_grid(), period="fortnightly")
+    with pytest.raises(ScribeError, match="correction"):
+        emerging_hotspots(inc, grid=_grid(), correction="bonferroni")
+    with pytest.raises(ScribeError, match="at least 2 periods"):
+        emerging_hotspots(inc[inc["occurred_at"].dt.month == 1], grid=_grid())
+    with pytest.raises(ScribeError, match="to_crs"):
+        emerging_hotspots(inc.to_crs(4326), grid=_grid())
+
+
+def test_month_precision_left_out_of_weeks_with_warning():
+    inc = _cube_incidents().copy()
+    inc.loc[inc.index[:10], "time_precision"] = "month"
+    with pytest.warns(UserWarning, match="10 incident"):
+        out = emerging_hotspots(inc, grid=_grid(), period="week")
+    assert out["incidents"].sum() == len(inc) - 10
