@@ -3,6 +3,7 @@
 The curated public API; everything else lives in its domain module.
 """
 
+from .api import coverage, ingest, load, localities, open_store
 from .errors import (
     AccessError,
     ConfigError,
@@ -25,14 +26,9 @@ __all__ = [
     "CRS",
     "INCIDENT_COLUMNS",
     "__version__",
+    "coverage",
+    "ingest",
+    "load",
+    "localities",
+    "open_store",
 ]
-
-# The analyst API (load, localities, open_store, ingest) is re-exported here
-# by scribe_lib/api.py once the store exists.
-try:  # pragma: no cover - import shape only
-    from .api import ingest, load, localities, open_store  # noqa: F401
-
-    __all__ += ["ingest", "load", "localities", "open_store"]
-except ImportError as _exc:  # api not written yet during bootstrap
-    if "scribe_lib.api" not in str(_exc):
-        raise
