@@ -1,0 +1,217 @@
+"""The source adapter contract (see docs/ARCHITECTURE.md and docs/sources.md).
+
+>>> reader = SOURCES.get("police-uk")(partner="bedfordshire-police")  # doctest: +SKIP
+>>> for chunk in reader.read("2024-01-bedfordshire-street.csv"):     # doctest: +SKIP
+...     chunk.incidents, chunk.quarantine, chunk.rows_read
+
+An adapter subclasses :class:`Source` and implements :meth:`Source.harmonise`,
+which turns one chunk of text columns into harmonised columns, vectorised, and
+records row problems in a :class:`~scribe_lib.sources.validate.Rejects`.
+Everything else (streaming, line numbers, malformed lines, the partnership
+area, quarantine and dtypes) is done here, once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SourceError
+from ..schema import (
+    ADAPTER_COLUMNS,
+    INCIDENT_COLUMNS,
+    QUARANTINE_COLUMNS,
+    conform,
+    empty_quarantine,
+)
+from ..taxonomy import Taxonomy, fold, load_category_map, load_taxonomy
+from . import validate as v
+from .csvstream import RawChunk, iter_raw_chunks, read_header
+
+__all__ = ["Chunk", "Source", "json_attributes"]
+
+
+@dataclass
+class Chunk:
+    """One chunk of a partner file.
+
+    Attributes
+    ----------
+    incidents : DataFrame
+        Accepted rows, ``ADAPTER_COLUMNS`` with the dtypes of ``INCIDENT_COLUMNS``.
+    quarantine : DataFrame
+        Rejected rows, ``QUARANTINE_COLUMNS``.
+    rows_read : int
+        ``len(incidents) + len(quarantine)``.
+    """
+
+    incidents: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+
+
+class Source:
+    """Base class of partner adapters.
+
+    Parameters
+    ----------
+    partner : str, optional
+        The submitting organisation (default: the source name).
+    area : shapely geometry, optional
+        The partnership area in EPSG:27700; located points outside it are quarantined.
+    mapping : str or Path, optional
+        An edited category mapping YAML replacing the built-in one.
+    taxonomy : Taxonomy or str or Path, optional
+        Default: ``$SCRIBE_TAXONOMY`` or the built-in taxonomy.
+    now : datetime, optional
+        "Now" for the future-date check (default: the current Europe/London time).
+    """
+
+    #: the registry name
+    name = ""
+    #: columns the file must have (a whole-file SourceError names the missing ones)
+    required: tuple[str, ...] = ()
+    #: source columns that become harmonised columns (the rest go to ``attributes``)
+    consumed: tuple[str, ...] = ()
+    delimiter = ","
+
+    def __init__(self, partner=None, area=None, mapping=None, *, taxonomy=None, now=None):
+        self.partner = partner or self.name
+        self.area = area
+        self.now = now
+        if isinstance(taxonomy, Taxonomy):
+            self.taxonomy = taxonomy
+        else:
+            self.taxonomy = load_taxonomy(taxonomy)
+        self.category_map = self.load_mapping(mapping)
+        self._folded = self.category_map.normalised()
+
+    def load_mapping(self, mapping):
+        """Load the category mapping (override for sources with their own format)."""
+        return load_category_map(self.name, path=mapping, taxonomy=self.taxonomy)
+
+    # -- reading -------------------------------------------------------------------
+    def read(self, path, chunksize: int = 100_000) -> Iterator[Chunk]:
+        """Validate the header, then return an iterator of :class:`Chunk`.
+
+        Raises
+        ------
+        SourceError
+            File missing, empty, or required columns missing (before any chunk).
+        """
+        if int(chunksize) < 1:
+            raise ValueError(f"chunksize must be a positive number of rows, not {chunksize!r}")
+        path = Path(path)
+        names, offset, nlines, _ = read_header(path)
+        names = self.check_header(names, path)
+        return self._chunks(path, names, offset, nlines + 1, int(chunksize))
+
+    def check_header(self, names: list[str], path: Path) -> list[str]:
+        """Check required columns; make duplicate names unique (``X``, ``X.1``)."""
+        seen: dict[str, int] = {}
+        out = []
+        for n in names:
+            k = seen.get(n, 0)
+            out.append(n if k == 0 else f"{n}.{k}")
+            seen[n] = k + 1
+        missing = [c for c in self.required if c not in out]
+        if missing:
+            raise SourceError(
+                f"required column(s) missing: {', '.join(missing)} (the header has: {', '.join(names)})",
+                file=str(path),
+            )
+        return out
+
+    def _chunks(self, path, names, offset, first_line, chunksize) -> Iterator[Chunk]:
+        got = False
+        for raw in iter_raw_chunks(path, names, offset, first_line, chunksize, self.delimiter):
+            got = True
+            yield self._harmonise_chunk(raw, path.name)
+        if not got:  # header only: no rows
+            yield Chunk(conform(pd.DataFrame(), _ADAPTER_DTYPES), empty_quarantine(), 0)
+
+    def _harmonise_chunk(self, raw: RawChunk, filename: str) -> Chunk:
+        df = raw.frame
+        rej = v.Rejects(len(df))
+        cols = self.harmonise(df, rej)
+        e = np.asarray(cols.get("easting", np.full(len(df), np.nan)), "float64")
+        n = np.asarray(cols.get("northing", np.full(len(df), np.nan)), "float64")
+        field, text = cols.pop("_coord_field", ("", np.full(len(df), "", object)))
+        v.check_area(self.area, e, n, rej, field, text)
+        keep = ~rej.bad
+        out = pd.DataFrame(
+            {k: (val[keep] if not np.isscalar(val) else val) for k, val in cols.items()},
+            index=pd.RangeIndex(int(keep.sum())),
+        )
+        out = out.assign(partner=self.partner, source=self.name, source_line=raw.lines[keep])
+        extra = [c for c in df.columns if c not in self.consumed]
+        if "attributes" not in out:
+            out["attributes"] = json_attributes(df.loc[keep, extra]).to_numpy()
+        incidents = conform(out, _ADAPTER_DTYPES)
+        quarantine = self._quarantine(raw, rej, filename)
+        return Chunk(incidents, quarantine, raw.rows_read)
+
+    def _quarantine(self, raw: RawChunk, rej: v.Rejects, filename: str) -> pd.DataFrame:
+        bad = np.flatnonzero(rej.bad)
+        rows = {
+            "file": filename,
+            "line": np.concatenate([[m[0] for m in raw.malformed], raw.lines[bad]]).astype("int64"),
+            "field": [None] * len(raw.malformed) + list(rej.field[bad]),
+            "value": [m[2] for m in raw.malformed] + [_str(x) for x in rej.value[bad]],
+            "reason": [m[1] for m in raw.malformed] + list(rej.reason[bad]),
+            "raw": [m[2] for m in raw.malformed] + raw.raw_text(bad),
+        }
+        q = conform(pd.DataFrame(rows), QUARANTINE_COLUMNS)
+        return q.sort_values("line", kind="stable").reset_index(drop=True)
+
+    # -- for adapters --------------------------------------------------------------
+    def harmonise(self, df: pd.DataFrame, rej: v.Rejects) -> dict:
+        """Return harmonised columns (arrays or Series of ``len(df)``) for ``df``.
+
+        May also return ``"_coord_field": (field, values)`` naming the coordinate
+        field and its verbatim text for the partnership-area check.
+        """
+        raise NotImplementedError
+
+    def map_categories(self, candidates: list[pd.Series], rej: v.Rejects, field: str, values):
+        """Map source category text to taxonomy keys, trying ``candidates`` in turn."""
+        out = np.full(len(values), None, object)
+        for s in candidates:
+            codes, uniques = pd.factorize(s.astype("str"))
+            lut = np.array([self._folded.get(fold(u)) for u in uniques] + [None], object)
+            got = lut[codes]
+            fill = pd.isna(out) & ~pd.isna(got)
+            out[fill] = got[fill]
+        rej.add(pd.isna(out), field, v.REASONS["category"], values)
+        return out
+
+
+_ADAPTER_DTYPES = {c: t for c, t in INCIDENT_COLUMNS.items() if c in ADAPTER_COLUMNS}
+
+
+def _str(x) -> str | None:
+    return None if x is None else str(x)
+
+
+def json_attributes(df: pd.DataFrame) -> pd.Series:
+    """One JSON object per row of text columns, built vectorised (no per-row Python)."""
+    if df.shape[1] == 0:
+        return pd.Series("{}", index=df.index, dtype="str")
+    parts = None
+    for i, c in enumerate(df.columns):
+        key = ("{" if i == 0 else ",") + json.dumps(str(c)) + ':"'
+        val = _json_escape(df[c].astype("str")) + '"'
+        parts = key + val if parts is None else parts + key + val
+    return parts + "}"
+
+
+def _json_escape(s: pd.Series) -> pd.Series:
+    s = s.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
+    if s.str.contains(r"[\x00-\x1f]", regex=True).any():
+        s = s.str.replace(r"[\x00-\x1f]", lambda m: f"\\u{ord(m.group(0)):04x}", regex=True)
+    return s
