@@ -117,7 +117,11 @@ class TinyReader:
                     "field": "type",
                     "value": bad["type"],
                     "reason": "category has no mapping",
-                    "raw": bad.astype(str).agg(",".join, axis=1),
+                    "raw": pd.Series(
+                        [",".join(r) for r in bad.itertuples(index=False, name=None)],
+                        index=bad.index,
+                        dtype="string",
+                    ),
                 }
             )
             good = raw[ok]
