@@ -1,0 +1,327 @@
+"""Analysis and Assessment of a SARA briefing: where, when, how often again, and what worked.
+
+Each function takes a :class:`~scribe_lib.briefings.Briefing` and returns a frame, a
+figure (static matplotlib: a report has no live widgets) or both. Distances in metres,
+EPSG:27700.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .sections import ALPHA, compare_counts
+
+__all__ = [
+    "hotspot_map",
+    "hour_weekday",
+    "repeat_locations",
+    "near_repeat",
+    "before_after",
+    "wdq",
+    "MIN_EXACT",
+]
+
+#: fewer exact-time incidents than this in the period: hour x weekday uses 12 months.
+MIN_EXACT = 30
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _located(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["easting"].notna() & df["northing"].notna()]
+
+
+def hotspot_map(b, cell: float = 150.0, distance: float = 300.0):
+    """Gi* hot spots of the period's located incidents on a grid over the locality.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, DataFrame)
+        The map, and the significant hot cells (``cell_id, x, y, incidents, gi_z, p_fdr``),
+        hottest first. ``None, empty`` when fewer than 5 located incidents.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import geopandas as gpd
+    import matplotlib.pyplot as plt
+
+    from .. import stats
+
+    pts = _located(b.in_period(b.period))
+    cols = ["cell_id", "x", "y", "incidents", "gi_z", "p_fdr"]
+    if len(pts) < 5:
+        return None, pd.DataFrame(columns=cols)
+    grid = stats.hotspots(
+        gpd.GeoDataFrame(pts, geometry="geometry", crs="EPSG:27700"),
+        cell=cell,
+        distance=distance,
+        area=b.boundary,
+    )
+    fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=110)
+    colours = {
+        3: "#b2182b",
+        2: "#ef8a62",
+        1: "#fddbc7",
+        0: "#f7f7f7",
+        -1: "#d1e5f0",
+        -2: "#67a9cf",
+        -3: "#2166ac",
+    }
+    grid.plot(
+        ax=ax,
+        color=[colours.get(int(v), "#f7f7f7") for v in grid["gi_bin"]],
+        edgecolor="#dddddd",
+        linewidth=0.3,
+    )
+    if b.boundary is not None:
+        gpd.GeoSeries([b.boundary], crs="EPSG:27700").boundary.plot(
+            ax=ax, color="#1d3557", linewidth=1.4
+        )
+    ax.scatter(pts["easting"], pts["northing"], s=4, c="#222222", alpha=0.55, linewidths=0)
+    _scale_bar(ax)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    from matplotlib.patches import Patch
+
+    legend = [
+        Patch(color=colours[k], label=t)
+        for k, t in (
+            (3, "Hot spot, 99%"),
+            (2, "Hot spot, 95%"),
+            (1, "Hot spot, 90%"),
+            (0, "Not significant"),
+            (-2, "Cold spot, 95%"),
+        )
+    ]
+    ax.legend(handles=legend, loc="lower left", fontsize=7, frameon=True)
+    ax.set_title(
+        f"{b.locality}: Gi* hot spots, {b.period.label()} ({cell:.0f} m cells, {distance:.0f} m neighbourhood)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    hot = grid[grid["gi_bin"] > 0].sort_values("gi_z", ascending=False)
+    return fig, pd.DataFrame(hot[[c for c in cols if c in hot.columns]]).reset_index(drop=True)
+
+
+def _scale_bar(ax) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = 10 ** np.floor(np.log10(max((x1 - x0) / 4, 1)))
+    bx, by = x1 - (x1 - x0) * 0.05 - length, y0 + (y1 - y0) * 0.05
+    ax.plot([bx, bx + length], [by, by], color="k", linewidth=3)
+    ax.text(bx + length / 2, by + (y1 - y0) * 0.015, f"{length:.0f} m", ha="center", fontsize=7)
+
+
+def hour_weekday(b):
+    """Incidents with an exact time by hour of day (rows 0-23) and weekday (Mon-Sun).
+
+    Uses the period, or the 12 months ending with it when the period has fewer than
+    :data:`MIN_EXACT` exact-time incidents. Returns ``(table, months_used, figure)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .periods import Period
+
+    use = b.period
+    exact = b.in_period(use)
+    exact = exact[(exact["time_precision"] == "exact") & exact["occurred_at"].notna()]
+    if len(exact) < MIN_EXACT:
+        use = Period(b.period.last - 11, b.period.last)
+        exact = b.in_period(use)
+        exact = exact[(exact["time_precision"] == "exact") & exact["occurred_at"].notna()]
+    t = pd.crosstab(exact["occurred_at"].dt.hour, exact["occurred_at"].dt.dayofweek)
+    t = t.reindex(index=range(24), columns=range(7), fill_value=0)
+    t.columns = _DAYS
+    t.index.name = "hour"
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)
+    im = ax.imshow(t.T.to_numpy(), aspect="auto", cmap="YlOrRd", origin="upper")
+    ax.set_yticks(range(7), _DAYS)
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlabel("Hour of day")
+    fig.colorbar(im, ax=ax, label="Incidents")
+    ax.set_title(
+        f"{b.locality}: incidents with an exact time, {use.label()} (n = {len(exact)})", fontsize=9
+    )
+    fig.tight_layout()
+    return t, use, fig
+
+
+def repeat_locations(b, min_count: int = 2, top: int = 10) -> pd.DataFrame:
+    """Places with ``min_count`` or more incidents in the period, most first.
+
+    A place is a located point (rounded to the metre) with its location text; returns
+    ``Location, Easting, Northing, Incidents, Categories``.
+    """
+    pts = _located(b.in_period(b.period))
+    cols = ["Location", "Easting", "Northing", "Incidents", "Categories"]
+    if pts.empty:
+        return pd.DataFrame(columns=cols)
+    key = pd.DataFrame(
+        {
+            "e": pts["easting"].round(0),
+            "n": pts["northing"].round(0),
+            "cat": pts["category"].map(b.label),
+            "loc": pts["location_text"].fillna(""),
+        }
+    )
+    g = key.groupby(["e", "n"], sort=False)
+    out = pd.DataFrame({
+        "Location": g["loc"].agg(lambda s: next((v for v in s if v), "(no description)")),
+        "Incidents": g.size(),
+        "Categories": g["cat"].agg(lambda s: ", ".join(f"{k} ({v})" for k, v in s.value_counts().items())),
+    }).reset_index().rename(columns={"e": "Easting", "n": "Northing"})  # fmt: skip
+    out = out[out["Incidents"] >= min_count].sort_values(
+        ["Incidents", "Location"], ascending=[False, True]
+    )
+    return (
+        out[cols].head(top).reset_index(drop=True).astype({"Easting": "int64", "Northing": "int64"})
+    )
+
+
+def near_repeat(b, months: int = 12, permutations: int = 99, seed: int = 6):
+    """Knox test on incidents dated to the day or better in the ``months`` ending with the period.
+
+    Returns ``(result, n_events)``; ``result`` is ``None`` when fewer than 20 such
+    incidents (police.uk data is dated only to the month, so most of it cannot be used).
+    """
+    from .. import stats
+    from .periods import Period
+
+    use = Period(b.period.last - (months - 1), b.period.last)
+    ev = _located(b.in_period(use))
+    ev = ev[ev["time_precision"].isin(["exact", "day"])]
+    if len(ev) < 20:
+        return None, len(ev)
+    res = stats.knox_test(
+        ev,
+        spatial_bands=[100, 200, 400],
+        temporal_bands=[7, 14, 28],
+        permutations=permutations,
+        seed=seed,
+    )
+    return res, len(ev)
+
+
+def before_after(b, months: int = 3) -> pd.DataFrame:
+    """Counts in the ``months`` before and after each response's start, with the exact test.
+
+    Counts the action's categories (else the briefing's) in the response area, else the
+    whole locality. After-months that have not happened yet are left out (and the
+    comparison period shortened to match). Returns one row per action.
+    """
+    rows = []
+    inc = b.incidents
+    where = inc
+    if b.responses.area is not None:
+        where = inc[inc.geometry.notna() & inc.geometry.within(b.responses.area)]
+    for _, a in b.responses.actions.iterrows():
+        start = pd.Timestamp(a["start"]).to_period("M")
+        after_months = min(months, (b.period.last - start).n + 1)
+        row = {"Action": a["action"], "Start": a["start"].date().isoformat()}
+        if after_months < 1:
+            rows.append(
+                {
+                    **row,
+                    "Months": 0,
+                    "Before": pd.NA,
+                    "After": pd.NA,
+                    "Change": pd.NA,
+                    "p": np.nan,
+                    "Verdict": "starts after this period",
+                }
+            )
+            continue
+        sel = where if not a["categories"] else where[where["category"].isin(a["categories"])]
+        ps = sel["period_start"].dt.to_period("M")
+        before = int(((ps >= start - after_months) & (ps < start)).sum())
+        after = int(((ps >= start) & (ps < start + after_months)).sum())
+        p = compare_counts(after, before)
+        verdict = (
+            "no significant change"
+            if p >= ALPHA
+            else ("significant fall" if after < before else "significant rise")
+        )
+        rows.append(
+            {
+                **row,
+                "Months": after_months,
+                "Before": before,
+                "After": after,
+                "Change": after - before,
+                "p": p,
+                "Verdict": verdict,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["Action", "Start", "Months", "Before", "After", "Change", "p", "Verdict"]
+    )
+
+
+def wdq(b, months: int = 3) -> pd.DataFrame:
+    """Weighted Displacement Quotient (Bowers & Johnson 2003) around each response's start.
+
+    Response area A (from the locality's response file), buffer B (``buffer`` metres around
+    A) and control C (the rest of the locality). With counts before (b) and after (a)::
+
+        success = Ra/Ca - Rb/Cb        (negative: A improved relative to C)
+        WDQ     = (Ba/Ca - Bb/Cb) / (Aa/Ca - Ab/Cb)
+
+    WDQ > 0: diffusion of benefit to the buffer; < 0: displacement; undefined when A did
+    not improve relative to the control. Empty frame when no response area is recorded.
+    """
+    cols = [
+        "Action",
+        "Start",
+        "A before",
+        "A after",
+        "B before",
+        "B after",
+        "C before",
+        "C after",
+        "Success",
+        "WDQ",
+        "Reading",
+    ]
+    if b.responses.area is None or b.responses.actions.empty:
+        return pd.DataFrame(columns=cols)
+    area = b.responses.area
+    ring = area.buffer(b.responses.buffer).difference(area)
+    inc = b.incidents[b.incidents.geometry.notna()]
+    in_a = inc.geometry.within(area)
+    in_b = inc.geometry.within(ring)
+    zone = np.where(in_a, "A", np.where(in_b, "B", "C"))
+    rows = []
+    for _, act in b.responses.actions.iterrows():
+        start = pd.Timestamp(act["start"]).to_period("M")
+        n = min(months, (b.period.last - start).n + 1)
+        if n < 1:
+            continue
+        cats = act["categories"]
+        ok = inc["category"].isin(cats).to_numpy() if cats else np.ones(len(inc), bool)
+        ps = inc["period_start"].dt.to_period("M")
+        before = ((ps >= start - n) & (ps < start)).to_numpy() & ok
+        after = ((ps >= start) & (ps < start + n)).to_numpy() & ok
+        c = {
+            f"{z} {w}": int(((zone == z) & m).sum())
+            for z in "ABC"
+            for w, m in (("before", before), ("after", after))
+        }
+        r = {"Action": act["action"], "Start": act["start"].date().isoformat(), **c}
+        if c["C before"] == 0 or c["C after"] == 0:
+            r.update(
+                Success=np.nan, WDQ=np.nan, Reading="control area has no incidents in one period"
+            )
+        else:
+            succ = c["A after"] / c["C after"] - c["A before"] / c["C before"]
+            buf = c["B after"] / c["C after"] - c["B before"] / c["C before"]
+            q = buf / succ if succ < 0 else np.nan
+            reading = ("no improvement in the response area relative to the control" if succ >= 0 else
+                       "diffusion of benefit to the buffer" if q > 0 else
+                       "displacement into the buffer" if q < 0 else "no change in the buffer")  # fmt: skip
+            r.update(Success=succ, WDQ=q, Reading=reading)
+        rows.append(r)
+    return pd.DataFrame(rows, columns=cols)

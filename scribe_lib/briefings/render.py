@@ -1,0 +1,311 @@
+"""Render briefings: papermill executes the template, nbconvert writes a self-contained
+HTML (code hidden, images embedded, nothing fetched from the network), headless Chromium
+prints the PDF, and an index page lists every locality with its outcome.
+
+Each locality runs in its own worker process (up to the number of cores); a locality that
+fails is recorded with its failing cell and error and never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from ..errors import ConfigError
+from .index import write_index
+
+__all__ = [
+    "BriefingJob",
+    "BriefingResult",
+    "find_template",
+    "render_briefing",
+    "run_briefings",
+    "slug",
+    "html_from_notebook",
+    "pdf_from_html",
+]
+
+_ROOT = Path(__file__).resolve().parents[2]
+#: the briefing notebook and the nbconvert template, found in the source tree
+#: unless $SCRIBE_BRIEFING_TEMPLATE / $SCRIBE_BRIEFING_HTML_TEMPLATE say otherwise.
+NOTEBOOK = _ROOT / "notebooks" / "briefings" / "locality_briefing.ipynb"
+HTML_TEMPLATE = _ROOT / "templates" / "briefing"
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def slug(name: str) -> str:
+    """File-name form of a locality name: ``"Leighton Buzzard"`` -> ``"leighton-buzzard"``."""
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s or "locality"
+
+
+def find_template(path: str | os.PathLike | None = None) -> Path:
+    """The briefing notebook to execute (``path``, ``$SCRIBE_BRIEFING_TEMPLATE`` or the built-in)."""
+    p = Path(path or os.environ.get("SCRIBE_BRIEFING_TEMPLATE") or NOTEBOOK)
+    if not p.is_file():
+        raise ConfigError(f"briefing template {str(p)!r} not found; pass --template PATH")
+    return p
+
+
+@dataclass(frozen=True)
+class BriefingJob:
+    """What to render for one locality (picklable: it crosses to a worker process)."""
+
+    locality: str
+    period: str
+    out: str
+    store: str | None = None
+    comparison: str | None = None
+    categories: tuple[str, ...] | None = None
+    audience: str | None = None
+    responses: str | None = None
+    template: str | None = None
+    pdf: bool = True
+    cell_timeout: int = 900
+
+    def parameters(self) -> dict:
+        """The papermill parameters of the notebook's ``parameters`` cell."""
+        return {
+            "store": self.store,
+            "locality": self.locality,
+            "period": self.period,
+            "comparison": self.comparison,
+            "categories": list(self.categories) if self.categories else None,
+            "audience": self.audience,
+            "responses": self.responses,
+        }
+
+
+@dataclass
+class BriefingResult:
+    """Outcome of one locality: files written, or the stage, cell and error that failed."""
+
+    locality: str
+    ok: bool
+    seconds: float
+    html: str | None = None
+    pdf: str | None = None
+    notebook: str | None = None
+    stage: str | None = None  # execute | html | pdf | worker
+    cell: int | None = None  # index of the failing cell in the notebook
+    cell_source: str | None = None  # its first line
+    error: str | None = None  # "ErrorName: message"
+    pages: int | None = field(default=None)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def html_from_notebook(
+    notebook: str | os.PathLike, html: str | os.PathLike, *, title: str | None = None
+) -> Path:
+    """Export an executed notebook to a self-contained HTML page (code and stderr hidden)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor
+
+    class _DropStderr(Preprocessor):
+        def preprocess_cell(self, cell, resources, index):
+            if cell.get("cell_type") == "code":
+                cell.outputs = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
+            return cell, resources
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    if title:
+        nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(HTML_TEMPLATE.parent)],
+        template_name=HTML_TEMPLATE.name,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    exporter.register_preprocessor(_DropStderr(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    out = Path(html)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _chromium() -> str:
+    for name in CHROMIUM:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ConfigError(
+        "headless Chromium not found (apt-get install chromium); or run with --no-pdf"
+    )
+
+
+def pdf_from_html(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout: int = 180) -> Path:
+    """Print an HTML file to PDF with headless Chromium, offline (A4, print CSS)."""
+    html, pdf = Path(html).resolve(), Path(pdf).resolve()
+    with tempfile.TemporaryDirectory(prefix="scribe-chromium-") as profile:
+        cmd = [
+            _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-dev-shm-usage", "--no-pdf-header-footer",
+            f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", html.as_uri(),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        raise RuntimeError(
+            f"Chromium could not print {html.name} (exit {proc.returncode}): {' '.join(tail)}"
+        )
+    return pdf
+
+
+def _title(job: BriefingJob) -> str:
+    from .periods import parse_period
+
+    return f"{job.locality}: locality briefing, {parse_period(job.period).label()}"
+
+
+def render_briefing(job: BriefingJob) -> BriefingResult:
+    """Execute, export and print one locality's briefing; never raises for a bad locality.
+
+    Writes ``<out>/<slug>.html``, ``<out>/<slug>.pdf`` and the executed notebook
+    ``<out>/notebooks/<slug>.ipynb`` (kept for a failed run: it shows the error in place).
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    out = Path(job.out)
+    name = slug(job.locality)
+    nb_path = out / "notebooks" / f"{name}.ipynb"
+    nb_path.parent.mkdir(parents=True, exist_ok=True)
+    res = BriefingResult(job.locality, ok=False, seconds=0.0, notebook=str(nb_path))
+    stage = "execute"
+    try:
+        with tempfile.TemporaryDirectory(prefix="scribe-briefing-") as cwd:
+            pm.execute_notebook(
+                str(find_template(job.template)),
+                str(nb_path),
+                parameters=job.parameters(),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                cwd=cwd,
+                execution_timeout=job.cell_timeout,
+            )
+        stage = "html"
+        html = html_from_notebook(nb_path, out / f"{name}.html", title=_title(job))
+        res.html = str(html)
+        if job.pdf:
+            stage = "pdf"
+            res.pdf = str(pdf_from_html(html, out / f"{name}.pdf"))
+        res.ok = True
+    except PapermillExecutionError as exc:
+        res.stage, res.cell = stage, exc.cell_index
+        res.cell_source = (exc.source or "").strip().splitlines()[0][:200] if exc.source else None
+        res.error = f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - one locality must not stop the others
+        res.stage, res.error = stage, f"{type(exc).__name__}: {exc}"
+    res.seconds = round(time.perf_counter() - t0, 2)
+    return res
+
+
+def _worker_init() -> None:
+    # One process per core: keep each kernel's numerical libraries to one thread.
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+
+
+def run_briefings(
+    jobs: Sequence[BriefingJob],
+    *,
+    workers: int | None = None,
+    progress: Callable[[BriefingResult, int, int], None] | None = None,
+    index: bool = True,
+    meta: dict | None = None,
+) -> list[BriefingResult]:
+    """Render every job, ``workers`` at a time in separate processes, then write the index.
+
+    Parameters
+    ----------
+    jobs : sequence of BriefingJob
+        One per locality; all with the same ``out`` directory.
+    workers : int, optional
+        Processes to use; default the number of cores (``os.cpu_count()``). ``1`` renders
+        serially in this process.
+    progress : callable, optional
+        Called as ``progress(result, done, total)`` when each locality finishes.
+    index : bool
+        Write ``index.html`` and ``index.json`` into the output directory.
+    meta : dict, optional
+        Period, audience and data-view notes shown at the top of the index.
+
+    Returns
+    -------
+    list of BriefingResult
+        In the order of ``jobs``. Check ``ok`` on each: failures do not raise.
+    """
+    if not jobs:
+        raise ConfigError("no localities to brief; pass --locality NAME or --all")
+    outs = {j.out for j in jobs}
+    if len(outs) != 1:
+        raise ConfigError(f"all briefings of one run go to one directory, got {sorted(outs)}")
+    out = Path(outs.pop())
+    out.mkdir(parents=True, exist_ok=True)
+    total = len(jobs)
+    workers = max(1, min(workers or os.cpu_count() or 1, total))
+    t0 = time.perf_counter()
+    results: dict[int, BriefingResult] = {}
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            results[i] = render_briefing(job)
+            if progress:
+                progress(results[i], len(results), total)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+            futures = {pool.submit(render_briefing, job): i for i, job in enumerate(jobs)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker fails its locality only
+                    results[i] = BriefingResult(
+                        jobs[i].locality,
+                        False,
+                        0.0,
+                        stage="worker",
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                if progress:
+                    progress(results[i], len(results), total)
+    ordered = [results[i] for i in range(total)]
+    if index:
+        info = dict(meta or {})
+        info.setdefault("period", jobs[0].period)
+        info.setdefault("audience", jobs[0].audience)
+        info["workers"] = workers
+        info["wall_seconds"] = round(time.perf_counter() - t0, 2)
+        info["generated_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        write_index(ordered, out, info)
+    return ordered
+
+
+def jobs_for(localities: Sequence[str], **common) -> list[BriefingJob]:
+    """One :class:`BriefingJob` per locality with the same settings."""
+    base = BriefingJob(locality="", **common)
+    return [replace(base, locality=name) for name in localities]
+
+
+def results_json(results: Sequence[BriefingResult]) -> str:
+    return json.dumps([r.to_dict() for r in results], indent=2)

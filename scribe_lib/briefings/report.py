@@ -1,0 +1,212 @@
+"""HTML fragments of the briefing sections, for the notebook's thin cells.
+
+Every function takes a :class:`~scribe_lib.briefings.Briefing` and returns an
+``IPython.display.HTML`` object; figures are embedded as PNG data URIs so the exported
+page needs nothing from the network. Tables carry ids (``scanning-table``...) so that
+tests and other tools can read the numbers back.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import pandas as pd
+
+from . import analysis
+from .sections import ALPHA
+
+__all__ = [
+    "header",
+    "scanning",
+    "hotspots",
+    "when",
+    "repeats",
+    "near_repeats",
+    "response",
+    "assessment",
+    "figure_html",
+]
+
+
+def _html(text: str):
+    from IPython.display import HTML
+
+    return HTML(text)
+
+
+def figure_html(fig, alt: str) -> str:
+    """A matplotlib figure as an ``<img>`` with an embedded PNG (the figure is closed)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(df: pd.DataFrame, table_id: str, floats: str = "{:.3f}") -> str:
+    return df.to_html(
+        table_id=table_id,
+        index=False,
+        na_rep="–",
+        float_format=floats.format,
+        border=0,
+        escape=True,
+    )
+
+
+def _none(text: str) -> str:
+    return f'<p class="scribe-none">{html.escape(text)}</p>'
+
+
+def header(b):
+    """Title, period, audience and the data caveats."""
+    who = b.view.label or "the partnership's analysts (every partner's data)"
+    cav = "".join(f"<li>{html.escape(c)}</li>" for c in b.caveats())
+    cav = f'<div class="scribe-caveat"><b>About the data</b><ul>{cav}</ul></div>' if cav else ""
+    cats = ", ".join(b.label(c) for c in b.categories) if b.categories else "all categories"
+    return _html(
+        f"<h1>{html.escape(b.locality)}: locality briefing</h1>"
+        f'<p class="scribe-meta"><b>Period:</b> {html.escape(b.period.label())} &middot; '
+        f"<b>compared with</b> {html.escape(b.comparison.label())} and {html.escape(b.last_year.label())} &middot; "
+        f"<b>Categories:</b> {html.escape(cats)}<br><b>Prepared for:</b> {html.escape(who)} &middot; "
+        f"<b>Incidents loaded:</b> {len(b.incidents)} (from {html.escape(b.backend)} store)</p>{cav}"
+    )
+
+
+def scanning(b):
+    """What changed, in words and as a table with the significance of each change."""
+    t = b.scanning()
+    words = "".join(f"<li>{html.escape(s)}</li>" for s in b.scanning_sentences(t))
+    shown = b.shown(t).drop(columns=["category"])
+    note = (
+        f"<p><small>Counts by month of the incident. p: two-sided exact test that the two periods "
+        f"share one rate (conditional binomial); a change is called significant when p &lt; {ALPHA}. "
+        "'no data': a partner reporting the category sent no data for part of that period.</small></p>"
+    )
+    body = (
+        _table(shown, "scanning-table") if len(shown) else _none("No incidents in these periods.")
+    )
+    return _html(f"<ul>{words}</ul>{body}{note}")
+
+
+def hotspots(b, cell: float = 150.0, distance: float = 300.0):
+    """The hot spot map (static image) and the hottest cells."""
+    fig, hot = analysis.hotspot_map(b, cell=cell, distance=distance)
+    if fig is None:
+        return _html(_none(f"Too few located incidents in {b.period.label()} for a hot spot map."))
+    top = hot.head(5).rename(
+        columns={
+            "cell_id": "Cell",
+            "x": "Easting",
+            "y": "Northing",
+            "incidents": "Incidents",
+            "gi_z": "Gi* z",
+            "p_fdr": "p (FDR)",
+        }
+    )
+    text = (
+        f"<p>{len(hot)} grid cells are significant hot spots (Getis-Ord Gi*, false discovery rate corrected).</p>"
+        if len(hot)
+        else "<p>No cell is a significant hot spot after correcting for multiple testing.</p>"
+    )
+    table = _table(top, "hotspot-table") if len(top) else ""
+    return _html(figure_html(fig, f"Hot spot map of {b.locality}") + text + table)
+
+
+def when(b):
+    """Hour of day x weekday of incidents with an exact time."""
+    t, used, fig = analysis.hour_weekday(b)
+    n = int(t.to_numpy().sum())
+    if n == 0:
+        return _html(
+            _none("No incident in these months has an exact time (police.uk data is monthly).")
+        )
+    peak = t.stack().idxmax()
+    note = (
+        ""
+        if used == b.period
+        else f" The period has too few exact-time incidents, so the 12 months to {b.period.last.strftime('%B %Y')} are used."
+    )
+    return _html(
+        figure_html(fig, "Hour by weekday")
+        + f"<p>{n} incidents have an exact time; the busiest hour is {peak[1]} {peak[0]:02d}:00.{html.escape(note)}</p>"
+    )
+
+
+def repeats(b):
+    """Repeat locations of the period."""
+    t = analysis.repeat_locations(b)
+    if t.empty:
+        return _html(_none(f"No location had two or more incidents in {b.period.label()}."))
+    return _html(
+        f"<p>{len(t)} location(s) had two or more incidents (the top 10 are listed).</p>"
+        + _table(t, "repeat-table")
+    )
+
+
+def near_repeats(b):
+    """Knox near-repeat test where dates allow."""
+    res, n = analysis.near_repeat(b)
+    if res is None:
+        return _html(
+            _none(
+                f"Only {n} incidents in the last 12 months are dated to the day and located: too few for a near-repeat test."
+            )
+        )
+    close = res[(res["distance_to"] <= 200) & (res["days_to"] <= 14)]
+    sig = close[(close["p_value"] < ALPHA) & (close["knox_ratio"] > 1)]
+    text = (f"<p>Near repeats: within 200 m and 14 days there are more pairs of incidents than chance would give ({len(sig)} band(s) significant; Knox test, {res.attrs.get('permutations')} permutations, n = {n}).</p>" if len(sig)
+            else f"<p>No significant near-repeat pattern within 200 m and 14 days (Knox test, n = {n}).</p>")  # fmt: skip
+    near = (res["distance_to"] <= 200) & (res["days_to"] != float("inf"))
+    show = res[near][
+        ["distance_band", "time_band", "observed", "expected", "knox_ratio", "p_value"]
+    ]
+    return _html(text + _table(show.rename(columns=str.capitalize), "near-repeat-table"))
+
+
+def response(b):
+    """The actions the group recorded, with start dates."""
+    r = b.responses
+    if r.actions.empty:
+        return _html(
+            _none(f"The group has recorded no actions for {b.locality} (no response file).")
+        )
+    t = r.actions.assign(start=r.actions["start"].dt.strftime("%d %b %Y"), end=r.actions["end"].dt.strftime("%d %b %Y"),
+                         categories=r.actions["categories"].map(lambda c: ", ".join(b.label(x) for x in c) if c else "all"))  # fmt: skip
+    t = t.rename(
+        columns={
+            "action": "Action",
+            "start": "Start",
+            "end": "End",
+            "lead": "Lead",
+            "categories": "Targets",
+        }
+    )
+    area = (
+        f"<p>Response area recorded ({r.area.area / 1e6:.2f} km², buffer {r.buffer:.0f} m).</p>"
+        if r.area is not None
+        else ""
+    )
+    return _html(_table(t, "response-table") + area)
+
+
+def assessment(b, months: int = 3):
+    """Before/after each response's start and, with a response area, the WDQ."""
+    if b.responses.actions.empty:
+        return _html(_none("Nothing to assess: no actions are recorded."))
+    ba = analysis.before_after(b, months=months)
+    where = "the response area" if b.responses.area is not None else b.locality
+    out = (
+        f"<p>Incidents in {html.escape(where)} in the {months} months before and after each action started (exact test as in Scanning).</p>"
+        + _table(ba, "before-after-table")
+    )
+    w = analysis.wdq(b, months=months)
+    if not w.empty:
+        out += ("<p>Weighted Displacement Quotient (Bowers &amp; Johnson 2003): response area A, buffer B, "
+                "rest of the locality as control C. WDQ &gt; 0: benefits spread to the buffer; &lt; 0: displacement.</p>")  # fmt: skip
+        out += _table(w, "wdq-table")
+    return _html(out)

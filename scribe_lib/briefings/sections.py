@@ -1,0 +1,307 @@
+"""What a SARA locality briefing says: the data behind each section, as plain frames.
+
+:func:`prepare` loads one locality's incidents once (through :func:`scribe_lib.load`, in
+the audience organisation's view) and returns a :class:`Briefing`; the notebook's thin
+cells call its methods. Counts are by ``period_start`` month, the unit every partner
+shares; a month a partner sent no data is "no data", never a zero.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from .audience import AudienceView, audience_view
+from .periods import Period, parse_period
+from .responses import Responses, load_responses
+
+__all__ = ["Briefing", "prepare", "compare_counts", "ALPHA"]
+
+#: significance level of the changes reported in Scanning.
+ALPHA = 0.05
+
+
+def compare_counts(current: int, baseline: int, ratio: float = 1.0) -> float:
+    """Two-sided p-value that two Poisson counts share one rate (exact conditional test).
+
+    Given ``n = current + baseline``, under equal rates ``current ~ Binomial(n, r/(1+r))``
+    with ``r`` the ratio of the current period's length to the baseline's (1 for equal
+    periods). ``1.0`` when both are zero.
+
+    Examples
+    --------
+    >>> round(compare_counts(30, 12), 4)
+    0.0081
+    """
+    n = int(current) + int(baseline)
+    if n == 0:
+        return 1.0
+    return float(binomtest(int(current), n, ratio / (1.0 + ratio)).pvalue)
+
+
+def _taxonomy_labels() -> dict[str, str]:
+    from importlib import resources
+
+    import yaml
+
+    doc = yaml.safe_load(
+        resources.files("scribe_lib").joinpath("data/taxonomy.yml").read_text("utf-8")
+    )
+    return {k: v.get("label", k) for k, v in doc["categories"].items()}
+
+
+@dataclass
+class Briefing:
+    """One locality's data for one period, as one audience may see it."""
+
+    locality: str
+    period: Period
+    comparison: Period
+    last_year: Period
+    categories: list | None
+    view: AudienceView
+    boundary: object
+    coverage: pd.DataFrame
+    responses: Responses
+    store_url: str
+    backend: str
+    labels: dict = field(default_factory=_taxonomy_labels)
+
+    @property
+    def incidents(self) -> pd.DataFrame:
+        """Every incident loaded for the briefing (all months needed), in the audience's view."""
+        return self.view.incidents
+
+    def in_period(self, period: Period) -> pd.DataFrame:
+        """Incidents whose ``period_start`` falls in ``period``."""
+        inc = self.incidents
+        return inc[period.contains(inc["period_start"])]
+
+    def label(self, category: str) -> str:
+        return self.labels.get(category, category)
+
+    # -- data coverage ----------------------------------------------------------------------
+    def missing(self, period: Period) -> dict[str, list[str]]:
+        """``partner -> months`` of ``period`` the partner sent no data for."""
+        cov = self.coverage
+        out: dict[str, list[str]] = {}
+        if cov.empty:
+            return out
+        months = pd.date_range(period.start_date, period.end_date, freq="MS", inclusive="left")
+        for partner, g in cov.groupby("partner"):
+            have = set(g.loc[g["status"] == "data", "month"])
+            gap = [m.strftime("%b %Y") for m in months if m not in have]
+            if gap:
+                out[str(partner)] = gap
+        return out
+
+    def caveats(self) -> list[str]:
+        """Plain-English lines on data gaps and on what the agreement withheld."""
+        lines = list(self.view.notes)
+        for name, p in (
+            ("this period", self.period),
+            ("the comparison period", self.comparison),
+            ("the same period last year", self.last_year),
+        ):
+            for partner, months in self.missing(p).items():
+                lines.append(
+                    f"{partner} sent no data for {', '.join(months)} ({name}); its categories are shown as 'no data' there, not as zero."
+                )
+        if self.view.enforced_by == "python":
+            lines.append(
+                f"The data-sharing agreement for {self.view.label} was applied by SCRIBE in Python (embedded store)."
+            )
+        elif self.view.enforced_by == "database+python":
+            lines.append(
+                f"The data-sharing agreement for {self.view.label} was enforced by the database (the organisation's PostgreSQL role) and checked again by SCRIBE."
+            )
+        return lines
+
+    # -- Scanning -------------------------------------------------------------------------
+    def scanning(self) -> pd.DataFrame:
+        """Counts by category: this period, the comparison period and the same period last year.
+
+        Returns
+        -------
+        DataFrame
+            ``category`` (key), ``Category`` (label), ``This period``, ``Previous period``,
+            ``Change``, ``p (previous)``, ``Same period last year``, ``Change on last year``,
+            ``p (last year)``. A count is ``NA`` where a partner reporting the category
+            sent no data for part of that period. Sorted by this period's count.
+        """
+        inc = self.incidents
+        cats = sorted(set(inc["category"].dropna()) | set(self.categories or ()))
+        partners_of = {str(c): set(g.dropna()) for c, g in inc.groupby("category")["partner"]}
+        rows = []
+        for cat in cats:
+            row = {"category": cat, "Category": self.label(cat)}
+            for col, p in (
+                ("This period", self.period),
+                ("Previous period", self.comparison),
+                ("Same period last year", self.last_year),
+            ):
+                gaps = self.missing(p)
+                sub = self.in_period(p)
+                n = int((sub["category"] == cat).sum())
+                row[col] = pd.NA if set(gaps) & partners_of.get(cat, set()) else n
+            cur = row["This period"]
+            for base, chg, pcol in (
+                ("Previous period", "Change", "p (previous)"),
+                ("Same period last year", "Change on last year", "p (last year)"),
+            ):
+                b = row[base]
+                if pd.isna(cur) or pd.isna(b):
+                    row[chg], row[pcol] = pd.NA, np.nan
+                else:
+                    row[chg] = int(cur) - int(b)
+                    row[pcol] = compare_counts(
+                        int(cur),
+                        int(b),
+                        self.period.months
+                        / (
+                            self.comparison.months
+                            if base == "Previous period"
+                            else self.last_year.months
+                        ),
+                    )
+            rows.append(row)
+        cols = [
+            "category",
+            "Category",
+            "This period",
+            "Previous period",
+            "Change",
+            "p (previous)",
+            "Same period last year",
+            "Change on last year",
+            "p (last year)",
+        ]
+        df = pd.DataFrame(rows, columns=cols)
+        for c in (
+            "This period",
+            "Previous period",
+            "Change",
+            "Same period last year",
+            "Change on last year",
+        ):
+            df[c] = df[c].astype("Int64")
+        return df.sort_values(
+            ["This period", "Category"], ascending=[False, True], na_position="last"
+        ).reset_index(drop=True)
+
+    def scanning_sentences(self, table: pd.DataFrame | None = None) -> list[str]:
+        """The Scanning table in words: what rose or fell significantly, what did not."""
+        t = self.scanning() if table is None else table
+        if t.empty:
+            return [f"No incidents were recorded in {self.locality} in {self.period.label()}."]
+        out = []
+        total = t["This period"].sum(skipna=True)
+        out.append(
+            f"{int(total)} incidents were recorded in {self.locality} in {self.period.label()} across {int((t['This period'] > 0).sum())} categories."
+        )
+        for _, r in t.iterrows():
+            for base, pcol, when in (
+                ("Previous period", "p (previous)", self.comparison.label()),
+                ("Same period last year", "p (last year)", self.last_year.label()),
+            ):
+                cur, b, p = r["This period"], r[base], r[pcol]
+                if pd.isna(cur) or pd.isna(b) or pd.isna(p) or p >= ALPHA:
+                    continue
+                word = "rose" if cur > b else "fell"
+                pct = f" ({(cur - b) / b:+.0%})" if b else ""
+                out.append(
+                    f"{r['Category']} {word} significantly from {int(b)} in {when} to {int(cur)}{pct}, p = {p:.3f}."
+                )
+        if len(out) == 1:
+            out.append(
+                f"No category changed significantly (at the {ALPHA:.0%} level) against {self.comparison.label()} or {self.last_year.label()}; the differences are within normal variation."
+            )
+        return out
+
+    def shown(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A table ready for the audience: small counts suppressed as the agreement says."""
+        t = table.copy()
+        for c in t.columns:
+            if c in ("This period", "Previous period", "Same period last year"):
+                t[c] = [self._suppress(cat, v) for cat, v in zip(t["category"], t[c], strict=True)]
+        return t
+
+    def _suppress(self, category: str, value):
+        below = self.view.suppress_below.get(category)
+        if pd.isna(value):
+            return "no data"
+        if below and 0 < int(value) < below:
+            return f"<{below}"
+        return str(int(value))
+
+
+def prepare(
+    store=None,
+    locality: str | None = None,
+    period: str | Period | None = None,
+    *,
+    comparison=None,
+    categories=None,
+    audience: str | None = None,
+    responses=None,
+    history_months: int = 24,
+) -> Briefing:
+    """Load everything a locality briefing needs, once.
+
+    Parameters
+    ----------
+    store : Store or str, optional
+        The store or its URL (default ``$SCRIBE_STORE``); opened read-only.
+    locality : str
+        A locality name (``scribe_lib.localities()``).
+    period : str
+        ``YYYY-MM`` (or ``YYYY-MM..YYYY-MM``): the months briefed.
+    comparison : str, optional
+        The period to compare with; default the period of the same length just before.
+    categories : list of str, optional
+        Taxonomy categories to brief on; default all.
+    audience : str, optional
+        The organisation the briefing is for; its view of the data under the agreement.
+    responses : path, optional
+        Directory of response YAML files (:func:`~scribe_lib.briefings.load_responses`).
+    history_months : int
+        Months loaded before the period for before/after and near-repeat (default 24).
+
+    Raises
+    ------
+    scribe_lib.ConfigError, scribe_lib.NotFoundError
+        A bad period, an unknown locality, category or organisation.
+    """
+    from .. import api
+    from ..errors import ConfigError
+
+    if not locality or not isinstance(locality, str):
+        raise ConfigError(f"locality must be a locality name, not {locality!r}")
+    per = parse_period(period, "period")
+    comp = parse_period(comparison, "comparison") if comparison else per.previous()
+    last = per.last_year()
+    resp = load_responses(locality, responses)
+    first = min(comp.first, last.first, per.first - history_months)
+    if not resp.actions.empty:
+        first = min(first, pd.Period(resp.actions["start"].min(), freq="M") - 12)
+    st = api.open_store(store, read_only=True) if not hasattr(store, "read_incidents") else store
+    try:
+        inc = api.load(st, category=categories, locality=locality, start=str(first), end=per.end)
+        bounds = api.localities(st)
+        match = bounds[bounds["name"] == locality.rpartition(":")[2]]
+        boundary = match.geometry.iloc[0] if len(match) else None
+        cov = api.coverage(st)
+        backend = getattr(st, "backend", "duckdb")
+        url = getattr(st, "display_url", str(store))
+    finally:
+        if st is not store:
+            st.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        view = audience_view(inc, audience, backend=backend)
+    cats = list(categories) if categories else None
+    return Briefing(locality, per, comp, last, cats, view, boundary, cov, resp, url, backend)
