@@ -219,12 +219,19 @@ def _columns(conn, schema: str, table: str) -> list[str]:
 
 
 def _table_views(conn) -> None:
-    subs = [
-        c for c in _columns(conn, "scribe", "submissions") if c not in _PRIVATE_SUBMISSION_COLUMNS
-    ]
+    """Views of submissions (private columns blanked) and localities, same columns as the tables."""
+    cols = conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "WHERE a.attrelid = 'scribe.submissions'::regclass AND a.attnum > 0 "
+        "AND NOT a.attisdropped ORDER BY a.attnum"
+    ).fetchall()
+    select = ", ".join(
+        f"NULL::{t} AS {quote(c)}" if c in _PRIVATE_SUBMISSION_COLUMNS else quote(c)
+        for c, t in cols
+    )
     conn.execute(
-        "CREATE VIEW scribe_shared.submissions WITH (security_barrier) AS SELECT "
-        f"{', '.join(map(quote, subs))} FROM scribe.submissions"
+        "CREATE VIEW scribe_shared.submissions WITH (security_barrier) AS "
+        f"SELECT {select} FROM scribe.submissions"
     )
     locs = _columns(conn, "scribe", "localities")
     conn.execute(

@@ -47,7 +47,7 @@ def apply_retention(
         One row per partner with a retention period: ``partner, retention_months, cutoff,
         incidents, quarantined`` (rows deleted, or that would be with ``dry_run``).
     """
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     out = []
     with admin_connect(admin_url) as conn, conn.transaction():
         loader = RoleNames(role_prefix(conn)).loader

@@ -164,7 +164,8 @@ def read_functions_sql(gis: str, grid: int) -> str:
     half = grid / 2
     filt = (
         "jsonb_strip_nulls(jsonb_build_object('category', {fn}.categories, 'partner', "
-        "{fn}.partners, 'start', {fn}.start_date, 'end', {fn}.end_date, 'purpose', {fn}.purpose))"
+        "{fn}.partners, 'start', {fn}.start_date, 'end', {fn}.end_date, 'purpose', {fn}.purpose, "
+        "'client', client))"
     )
     snap = (
         f"CROSS JOIN LATERAL (SELECT floor(i.easting / {grid}) * {grid} + {half} AS easting, "
@@ -194,8 +195,13 @@ CREATE TYPE scribe_shared.incident AS (
 
 CREATE FUNCTION scribe_shared.read_incidents({args})
 RETURNS SETOF scribe_shared.incident {header} AS $fn$
-DECLARE n bigint;
+DECLARE n bigint; client jsonb;
 BEGIN
+    BEGIN
+        client := nullif(current_setting('scribe.read_filter', true), '')::jsonb;
+    EXCEPTION WHEN others THEN
+        client := to_jsonb(current_setting('scribe.read_filter', true));
+    END;
     RETURN QUERY SELECT
         {select}
         {common.format(extra=snap, fn="read_incidents")}
@@ -212,8 +218,13 @@ END $fn$;
 CREATE FUNCTION scribe_shared.read_incident_counts({args})
 RETURNS TABLE (area_kind text, area_code text, month date, partner text, category text,
                incidents bigint, suppressed boolean) {header} AS $fn$
-DECLARE n bigint;
+DECLARE n bigint; client jsonb;
 BEGIN
+    BEGIN
+        client := nullif(current_setting('scribe.read_filter', true), '')::jsonb;
+    EXCEPTION WHEN others THEN
+        client := to_jsonb(current_setting('scribe.read_filter', true));
+    END;
     RETURN QUERY SELECT a.kind, a.code, date_trunc('month', i.period_start)::date,
         i.partner::text, i.category::text,
         CASE WHEN r.suppress AND count(*) < (SELECT value::int FROM scribe_access.config

@@ -78,7 +78,7 @@ def seed_incidents(url: str, n_per_partner: int = 40, seed: int = 0) -> None:
     with psycopg.connect(url) as conn, conn.transaction():
         for partner, cats in _CATEGORIES.items():
             ids = []
-            for superseded in (True, False):
+            for _superseded in (True, False):
                 ids.append(conn.execute(
                     "INSERT INTO scribe.submissions (partner, source, filename, sha256, "
                     "received_at, rows_read, accepted, quarantined, covers_from, covers_to, note) "
