@@ -114,9 +114,14 @@ class PostgresStore(Store):
             self.con = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {self.display_url}: {exc}".strip()) from exc
-        if read_only:
+        from ..access.session import shared_tables  # a hub user reads through scribe_shared
+
+        self.shared = shared_tables(self.con)
+        if self.shared:
+            self.incidents_view = self.shared["incidents"]
+        if read_only and not self.shared:  # a hub user cannot write; its reads write the audit
             self.con.execute("SET default_transaction_read_only = on")
-        elif not self._initialised():
+        elif not self.shared and not self._initialised():
             self.init()
 
     @property
@@ -149,7 +154,7 @@ class PostgresStore(Store):
         self.con.close()
 
     def table(self, name: str) -> str:
-        return f"{SCHEMA}.{name}"
+        return (self.shared or {}).get(name, f"{SCHEMA}.{name}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -168,6 +173,14 @@ class PostgresStore(Store):
 
     def incidents_relation(self) -> str:
         return self.incidents_view or super().incidents_relation()
+
+    def _select_incidents(self, columns, where, params, locality):
+        sql, params = super()._select_incidents(columns, where, params, locality)
+        if self.shared:  # the audit trail records the filter values of a hub user's read
+            from ..access.session import describe_read
+
+            describe_read(self.con, sql.split(" WHERE ", 1)[1:], params)
+        return sql, params
 
     def insert_submission(self, meta: dict) -> int:
         cols = list(meta)
@@ -222,7 +235,7 @@ class PostgresStore(Store):
         if name is not None:
             where.append("name = ?")
             params.append(name)
-        sql = f"SELECT name, kind, label, ST_AsBinary(geom) AS wkb FROM {SCHEMA}.localities"
+        sql = f"SELECT name, kind, label, ST_AsBinary(geom) AS wkb FROM {self.table('localities')}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         df = self.frame(sql + " ORDER BY kind, name", params)
