@@ -26,7 +26,7 @@ from .audit import AUDIT_COLUMNS, audit_entries, record_export
 from .policies import apply_agreement
 from .retention import apply_retention
 from .sql import RoleNames
-from .users import ROLES, provision_user, revoke_user, user_url
+from .users import ROLES, login_name, provision_user, revoke_user, user_url
 
 __all__ = [
     "Agreement",
@@ -44,6 +44,7 @@ __all__ = [
     "provision_user",
     "revoke_user",
     "user_url",
+    "login_name",
     "record_export",
     "audit_entries",
     "apply_retention",

@@ -21,7 +21,7 @@ from ..errors import AccessError, NotFoundError
 from .policies import admin_connect
 from .sql import RoleNames, quote
 
-__all__ = ["provision_user", "revoke_user", "user_url", "ROLES", "role_prefix"]
+__all__ = ["provision_user", "revoke_user", "user_url", "login_name", "ROLES", "role_prefix"]
 
 #: hub roles; ``manager`` may also read the whole audit trail.
 ROLES = ("analyst", "viewer", "manager")
@@ -132,6 +132,18 @@ def revoke_user(username: str, *, admin_url: str) -> None:
             warnings.warn(
                 f"role {login} keeps existing without LOGIN or memberships: {exc}", stacklevel=2
             )
+
+
+def login_name(username: str, *, admin_url: str | None = None, prefix: str | None = None) -> str:
+    """The database login role of a hub user.
+
+    The role prefix is read from the database at ``admin_url`` when given, else ``prefix``,
+    else the default ``scribe`` of ``hub_config/data_sharing_agreement.yml``.
+    """
+    if prefix is None and admin_url is not None:
+        with admin_connect(admin_url) as conn:
+            prefix = role_prefix(conn)
+    return RoleNames(prefix or "scribe").user(username)
 
 
 def user_url(username: str, secret: str, *, admin_url: str) -> str:
