@@ -18,9 +18,11 @@ __all__ = [
     "gi_star",
     "gi_star_z",
     "hotspots",
+    "adjust_p",
     "kde",
+    "default_bandwidth",
     "load_harm_weights",
-    "harm_weight_of",
+    "harm_values",
     # emerging hot spots, trends, near-repeat, evaluation
     "emerging_hotspots",
     "counts_by_period",

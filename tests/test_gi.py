@@ -1,0 +1,225 @@
+"""Getis-Ord Gi* (scribe_lib.stats.gi) against esda, hand-worked arithmetic and exact nulls."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import stats as sst
+from shapely.geometry import Point, box
+
+from scribe_lib.stats import adjust_p, gi_star, gi_star_z, hotspots, make_grid
+
+
+def grid_with(values, area, cell, shape="square"):
+    g = make_grid(area, cell=cell, shape=shape)
+    g["incidents"] = values(len(g)) if callable(values) else values
+    return g
+
+
+def esda_gi(grid, value, distance):
+    """Reference: libpysal DistanceBand (binary) + esda G_Local(star=True, transform="B")."""
+    w = libpysal.weights.DistanceBand(
+        grid[["x", "y"]].to_numpy(), distance + 1e-6, binary=True, silence_warnings=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return esda.G_Local(
+            grid[value].to_numpy(float), w, transform="B", star=True, permutations=0
+        )
+
+
+AREA = box(500_000, 200_000, 506_000, 204_000)
+
+
+@pytest.mark.parametrize(
+    ("shape", "cell", "distance"),
+    [
+        ("square", 250, None),  # default: the 8 adjacent cells
+        ("square", 250, 250),  # rook: 4 adjacent
+        ("square", 250, 600),  # a wider band (up to (2, 1) cells away)
+        ("hex", 250, None),  # default: the 6 adjacent hexagons
+        ("hex", 250, 500),
+    ],
+)
+def test_z_and_p_equal_esda_to_1e_9(shape, cell, distance):
+    rng = np.random.default_rng(7)
+    g = grid_with(lambda n: rng.poisson(rng.gamma(0.6, 2.0, n)), AREA, cell, shape)
+    out = gi_star(g, distance=distance)
+    band = distance if distance else (np.sqrt(2) * cell if shape == "square" else cell)
+    ref = esda_gi(g, "incidents", band)
+    np.testing.assert_allclose(out.gi_z, ref.Zs, rtol=0, atol=1e-9)
+    # esda's p_norm is one-sided; ours is two-sided
+    np.testing.assert_allclose(out.p_value, 2 * ref.p_norm, rtol=0, atol=1e-9)
+
+
+def test_hand_worked_row_of_five_cells():
+    # Five 100 m cells in a row, band 100 m: each cell's neighbours are the cells on either side.
+    # x = [0, 2, 6, 1, 1]: n = 5, mean = 10/5 = 2, sum x^2 = 0+4+36+1+1 = 42,
+    # S^2 = 42/5 - 2^2 = 4.4.
+    # Middle cell: k = 3, local sum = 2+6+1 = 9, 9 - 2*3 = 3,
+    #   denominator = sqrt(4.4 * (5*3 - 3^2)/(5-1)) = sqrt(4.4 * 1.5) = sqrt(6.6) -> z = 3/sqrt(6.6)
+    # Cell 1: k = 3, 0+2+6 = 8, 8 - 6 = 2 -> 2/sqrt(6.6); cell 3: 6+1+1 = 8 -> 2/sqrt(6.6)
+    # Cell 0: k = 2, 0+2 = 2, 2 - 2*2 = -2, sqrt(4.4 * (10-4)/4) = sqrt(6.6) -> -2/sqrt(6.6)
+    # Cell 4: k = 2, 1+1 = 2 -> -2/sqrt(6.6)
+    g = grid_with(np.array([0, 2, 6, 1, 1]), box(500_000, 200_000, 500_500, 200_100), 100)
+    out = gi_star(g, distance=100, correction="none")
+    r = np.sqrt(6.6)
+    np.testing.assert_allclose(out.gi_z, [-2 / r, 2 / r, 3 / r, 2 / r, -2 / r], atol=1e-12)
+    # two-sided normal p of 3/sqrt(6.6) = 1.16775: Phi = 0.878546, 2 * (1 - 0.878546) = 0.242908
+    assert out.p_value.iloc[2] == pytest.approx(0.242908, abs=2e-6)
+    assert out.explanation.iloc[2] == (
+        "6 incidents in this cell and 3 in the 2 cells around it, against an average of 2.0 "
+        "per cell: not a significant hot or cold spot"
+    )
+
+
+def test_gi_star_z_core_matches_esda_on_a_space_time_style_matrix():
+    rng = np.random.default_rng(3)
+    n = 60
+    A = sp.random(n, n, density=0.08, random_state=4, format="csr")
+    A = ((A + A.T) > 0).astype(float)
+    A.setdiag(1.0)
+    A = sp.csr_matrix(A)
+    y = rng.gamma(2.0, 3.0, n)
+    w = libpysal.weights.W.from_sparse(A)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.G_Local(y, w, transform="B", star=True, permutations=0)
+    np.testing.assert_allclose(gi_star_z(y, A), ref.Zs, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="diagonal of 1"):
+        gi_star_z(y, sp.csr_matrix(np.ones((n, n)) - np.eye(n)))
+    with pytest.raises(ValueError, match="binary"):
+        gi_star_z(y, A * 2.0)
+
+
+def test_corrections_against_scipy_and_hand_worked_holm():
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(adjust_p(p, "fdr"), sst.false_discovery_control(p), atol=1e-15)
+    # BH by hand: sorted 0.005*4/1 = 0.02, 0.01*4/2 = 0.02, 0.03*4/3 = 0.04, 0.04*4/4 = 0.04
+    np.testing.assert_allclose(adjust_p(p, "fdr"), [0.02, 0.04, 0.04, 0.02], atol=1e-15)
+    # Holm by hand: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, max(0.04*1, 0.06) = 0.06
+    np.testing.assert_allclose(adjust_p(p, "holm"), [0.03, 0.06, 0.06, 0.02], atol=1e-15)
+    np.testing.assert_array_equal(adjust_p(p, "none"), p)
+    with_nan = adjust_p(np.array([0.01, np.nan, 0.02]), "fdr")
+    assert np.isnan(with_nan[1])
+    np.testing.assert_allclose(with_nan[[0, 2]], [0.02, 0.02])  # m = 2 tests, not 3
+
+
+def test_bins_follow_corrected_p_and_sign_of_z():
+    rng = np.random.default_rng(11)
+    vals = rng.poisson(1.0, 24 * 16)
+    g = grid_with(vals, AREA, 250)
+    g.loc[g.index[100], "incidents"] = 40  # one strong hot spot
+    out = gi_star(g, correction="holm")
+    assert out.correction.eq("holm").all() and out.p_basis.eq("analytic").all()
+    expect = np.sign(out.gi_z) * np.select(
+        [out.p_fdr < 0.01, out.p_fdr < 0.05, out.p_fdr < 0.10], [3, 2, 1], 0
+    )
+    np.testing.assert_array_equal(out.gi_bin, expect.astype(int))
+    assert out.gi_bin.iloc[100] == 3
+    np.testing.assert_allclose(out.p_fdr, adjust_p(out.p_value.to_numpy(), "holm"))
+
+
+def test_permutation_p_agrees_with_esda_conditional_permutation_in_distribution():
+    # Continuous values (no ties), where esda's folded p_sim and ours are the same quantity.
+    rng = np.random.default_rng(5)
+    g = grid_with(lambda n: rng.gamma(1.5, 2.0, n), box(500_000, 200_000, 505_000, 205_000), 250)
+    ours = gi_star(g, permutations=999, seed=42).p_perm.to_numpy()
+    w = libpysal.weights.DistanceBand(
+        g[["x", "y"]].to_numpy(), np.sqrt(2) * 250 + 1e-6, binary=True, silence_warnings=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.G_Local(
+            g.incidents.to_numpy(), w, transform="B", star=True, permutations=999, seed=42, n_jobs=1
+        )
+    theirs = np.minimum(1.0, 2.0 * ref.p_sim)
+    # Monte Carlo sd of a two-sided p from 999 draws is at most 2*sqrt(.25/999) = 0.032, so the
+    # difference of two independent estimates has sd <= 0.045: mean |diff| ~0.03, max over 400
+    # cells < 4.5 sd.
+    diff = np.abs(ours - theirs)
+    assert diff.mean() < 0.05
+    assert diff.max() < 0.2
+    assert np.corrcoef(ours, theirs)[0, 1] > 0.95
+
+
+def test_permutation_p_matches_the_exact_conditional_null_by_enumeration():
+    # 8 cells in a row, band 100 m: interior cells have 2 neighbours besides themselves, so the
+    # conditional null of the local sum is y_i + (every pair of the other 7 values): 21 pairs.
+    y = np.array([0.3, 5.1, 2.2, 0.7, 3.9, 1.4, 2.8, 0.1])
+    g = grid_with(y, box(500_000, 200_000, 500_800, 200_100), 100)
+    out = gi_star(g, distance=100, permutations=9999, seed=1)
+    for i in range(1, 7):
+        others = np.delete(y, i)
+        sims = np.array([y[i] + a + b for a, b in itertools.combinations(others, 2)])
+        obs = y[i - 1] + y[i] + y[i + 1]
+        exact = min(1.0, 2 * min((sims >= obs - 1e-12).mean(), (sims <= obs + 1e-12).mean()))
+        # Monte Carlo sd with 9,999 draws <= 2*sqrt(.25/9999) = 0.01; allow 4 sd
+        assert out.p_perm.iloc[i] == pytest.approx(exact, abs=0.04)
+
+
+def test_permutations_are_reproducible_with_a_seed_and_tied_zeros_are_not_significant():
+    rng = np.random.default_rng(2)
+    vals = rng.poisson(0.3, 24 * 16)
+    g = grid_with(vals, AREA, 250)
+    a = gi_star(g, permutations=199, seed=9)
+    b = gi_star(g, permutations=199, seed=9)
+    c = gi_star(g, permutations=199, seed=10)
+    np.testing.assert_array_equal(a.p_perm, b.p_perm)
+    assert not np.array_equal(a.p_perm, c.p_perm)
+    assert a.p_basis.eq("permutation").all()
+    np.testing.assert_allclose(a.p_fdr, adjust_p(a.p_perm.to_numpy(), "fdr"))
+    # a zero cell among zeros: its local sum (0) ties with most random sums; esda counts ties
+    # on one side only and reports p = 1/(P+1) ("significant"); both tails count ties here.
+    zero_block = (a.incidents == 0) & (a.explanation.str.contains(" and 0 in the 8 cells"))
+    assert zero_block.any()
+    assert (a.p_perm[zero_block] > 0.1).all()
+
+
+def test_hotspots_end_to_end_finds_a_planted_cluster_and_counts_every_located_incident():
+    rng = np.random.default_rng(8)
+    bg = rng.uniform([500_000, 200_000], [506_000, 204_000], (800, 2))
+    cluster = rng.normal([503_100, 202_100], 120, (150, 2))
+    pts = [Point(p) for p in np.vstack([bg, cluster])] + [None] * 5
+    inc = gpd.GeoDataFrame({"category": ["burglary"] * len(pts)}, geometry=pts, crs=27700)
+    before = inc.copy()
+    out = hotspots(inc, cell=250, area=AREA)
+    assert out.incidents.sum() == 950
+    hot = out[out.gi_bin == 3]
+    assert len(hot) > 0
+    assert np.hypot(hot.x - 503_100, hot.y - 202_100).max() < 800
+    assert inc.equals(before)
+    assert "incidents" not in before.columns
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"value": "nope"}, "the grid has no column 'nope'"),
+        ({"correction": "bonferroni"}, "correction must be one of fdr, holm, none"),
+        ({"distance": -1}, "distance must be a positive number of metres"),
+        ({"permutations": -5}, "permutations must be 0 or more"),
+    ],
+)
+def test_bad_input(kwargs, message):
+    g = grid_with(lambda n: np.arange(n), AREA, 500)
+    with pytest.raises(ValueError, match=message):
+        gi_star(g, **kwargs)
+
+
+def test_missing_values_and_constant_values():
+    g = grid_with(lambda n: np.ones(n), AREA, 500)
+    with pytest.warns(UserWarning, match="does not vary"):
+        out = gi_star(g)
+    assert out.gi_z.isna().all() and (out.gi_bin == 0).all()
+    g["incidents"] = g["incidents"].astype("Float64")
+    g.loc[g.index[0], "incidents"] = None
+    with pytest.raises(ValueError, match="has missing values"):
+        gi_star(g)
