@@ -24,7 +24,7 @@ from .render import (
 )
 from .responses import Responses, load_responses
 from .schedule import Schedule, load_schedule, publish_dir, publish_file
-from .sections import ALPHA, Briefing, compare_counts, prepare
+from .sections import ALPHA, Briefing, prepare
 
 __all__ = [
     "ALPHA",
@@ -37,7 +37,6 @@ __all__ = [
     "Schedule",
     "audience_view",
     "before_after",
-    "compare_counts",
     "find_template",
     "hotspot_map",
     "hour_weekday",

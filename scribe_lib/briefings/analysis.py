@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .sections import ALPHA, compare_counts
+from .sections import ALPHA
 
 __all__ = [
     "hotspot_map",
@@ -206,115 +206,104 @@ def near_repeat(b, months: int = 12, permutations: int = 99, seed: int = 6):
     return res, len(ev)
 
 
-def before_after(b, months: int = 3) -> pd.DataFrame:
-    """Counts in the ``months`` before and after each response's start, with the exact test.
+def _months(b, action, months: int) -> tuple[pd.Period, int]:
+    start = pd.Timestamp(action["start"]).to_period("M")
+    return start, min(months, (b.period.last - start).n + 1)
 
-    Counts the action's categories (else the briefing's) in the response area, else the
-    whole locality. After-months that have not happened yet are left out (and the
-    comparison period shortened to match). Returns one row per action.
+
+def _in_area(inc: pd.DataFrame, area) -> pd.DataFrame:
+    if area is None:
+        return inc
+    located = inc[inc.geometry.notna()]
+    return located[located.geometry.within(area)]
+
+
+def before_after(b, months: int = 3) -> pd.DataFrame:
+    """Counts in the ``months`` before and after each action's start, with a rate test.
+
+    Counts the action's categories (else every category briefed) inside the action's
+    area, else the whole locality; the month the action starts counts as "after". After
+    months not yet reached by the briefing's period are left out, and the before window
+    shortened to match. Returns one row per action: ``Action, Start, Where, Months, Before,
+    After, Change, p, Verdict``.
     """
+    cols = ["Action", "Start", "Where", "Months", "Before", "After", "Change", "p", "Verdict"]
     rows = []
-    inc = b.incidents
-    where = inc
-    if b.responses.area is not None:
-        where = inc[inc.geometry.notna() & inc.geometry.within(b.responses.area)]
     for _, a in b.responses.actions.iterrows():
-        start = pd.Timestamp(a["start"]).to_period("M")
-        after_months = min(months, (b.period.last - start).n + 1)
-        row = {"Action": a["action"], "Start": a["start"].date().isoformat()}
-        if after_months < 1:
-            rows.append(
-                {
-                    **row,
-                    "Months": 0,
-                    "Before": pd.NA,
-                    "After": pd.NA,
-                    "Change": pd.NA,
-                    "p": np.nan,
-                    "Verdict": "starts after this period",
-                }
-            )
+        start, n = _months(b, a, months)
+        where = "response area" if a["area"] is not None else "whole locality"
+        row = {"Action": a["action"], "Start": a["start"].date().isoformat(), "Where": where}
+        if n < 1:
+            rows.append({**row, "Months": 0, "Before": pd.NA, "After": pd.NA, "Change": pd.NA,
+                         "p": np.nan, "Verdict": "starts after this period"})  # fmt: skip
             continue
-        sel = where if not a["categories"] else where[where["category"].isin(a["categories"])]
+        sel = _in_area(b.incidents, a["area"])
+        if a["categories"]:
+            sel = sel[sel["category"].isin(a["categories"])]
         ps = sel["period_start"].dt.to_period("M")
-        before = int(((ps >= start - after_months) & (ps < start)).sum())
-        after = int(((ps >= start) & (ps < start + after_months)).sum())
-        p = compare_counts(after, before)
-        verdict = (
-            "no significant change"
-            if p >= ALPHA
-            else ("significant fall" if after < before else "significant rise")
+        before = int(((ps >= start - n) & (ps < start)).sum())
+        after = int(((ps >= start) & (ps < start + n)).sum())
+        p = _p_value(sel, start, n)
+        verdict = "no significant change" if p >= ALPHA else (
+            "significant fall" if after < before else "significant rise")  # fmt: skip
+        rows.append({**row, "Months": n, "Before": before, "After": after,
+                     "Change": after - before, "p": p, "Verdict": verdict})  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _p_value(sel: pd.DataFrame, start: pd.Period, n: int) -> float:
+    """p of the after window against the before window (:func:`stats.compare_periods`)."""
+    import warnings
+
+    from .. import stats
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        r = stats.compare_periods(
+            sel, (str(start), str(start + n - 1)), (str(start - n), str(start - 1)), by=None
         )
-        rows.append(
-            {
-                **row,
-                "Months": after_months,
-                "Before": before,
-                "After": after,
-                "Change": after - before,
-                "p": p,
-                "Verdict": verdict,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["Action", "Start", "Months", "Before", "After", "Change", "p", "Verdict"]
-    )
+    return float(r["p_value"].iloc[0]) if len(r) else 1.0
 
 
 def wdq(b, months: int = 3) -> pd.DataFrame:
-    """Weighted Displacement Quotient (Bowers & Johnson 2003) around each response's start.
+    """Weighted Displacement Quotient (Bowers & Johnson 2003) for each action with an area.
 
-    Response area A (from the locality's response file), buffer B (``buffer`` metres around
-    A) and control C (the rest of the locality). With counts before (b) and after (a)::
+    Response area A (the action's area), buffer B (a ring ``b.responses.buffer`` metres
+    wide around A) and control C (the rest of the locality), counting the action's
+    categories in the ``months`` before (b) and after (a) its start::
 
-        success = Ra/Ca - Rb/Cb        (negative: A improved relative to C)
+        success = Aa/Ca - Ab/Cb        (negative: A improved relative to the control)
         WDQ     = (Ba/Ca - Bb/Cb) / (Aa/Ca - Ab/Cb)
 
-    WDQ > 0: diffusion of benefit to the buffer; < 0: displacement; undefined when A did
-    not improve relative to the control. Empty frame when no response area is recorded.
+    WDQ > 0: diffusion of benefit to the buffer; < 0: displacement into it. Not defined
+    (NaN) when A did not improve relative to C, or C is empty in a window. Empty frame
+    when no action has an area.
     """
-    cols = [
-        "Action",
-        "Start",
-        "A before",
-        "A after",
-        "B before",
-        "B after",
-        "C before",
-        "C after",
-        "Success",
-        "WDQ",
-        "Reading",
-    ]
-    if b.responses.area is None or b.responses.actions.empty:
-        return pd.DataFrame(columns=cols)
-    area = b.responses.area
-    ring = area.buffer(b.responses.buffer).difference(area)
-    inc = b.incidents[b.incidents.geometry.notna()]
-    in_a = inc.geometry.within(area)
-    in_b = inc.geometry.within(ring)
-    zone = np.where(in_a, "A", np.where(in_b, "B", "C"))
+    cols = ["Action", "Start", "A before", "A after", "B before", "B after",
+            "C before", "C after", "Success", "WDQ", "Reading"]  # fmt: skip
+    acts = b.responses.actions
+    acts = acts[acts["area"].notna()] if not acts.empty else acts
     rows = []
-    for _, act in b.responses.actions.iterrows():
-        start = pd.Timestamp(act["start"]).to_period("M")
-        n = min(months, (b.period.last - start).n + 1)
+    inc = b.incidents[b.incidents.geometry.notna()]
+    ps = inc["period_start"].dt.to_period("M")
+    for _, act in acts.iterrows():
+        start, n = _months(b, act, months)
         if n < 1:
             continue
+        area = act["area"]
+        ring = area.buffer(b.responses.buffer).difference(area)
+        zone = np.where(
+            inc.geometry.within(area), "A", np.where(inc.geometry.within(ring), "B", "C")
+        )
         cats = act["categories"]
         ok = inc["category"].isin(cats).to_numpy() if cats else np.ones(len(inc), bool)
-        ps = inc["period_start"].dt.to_period("M")
         before = ((ps >= start - n) & (ps < start)).to_numpy() & ok
         after = ((ps >= start) & (ps < start + n)).to_numpy() & ok
-        c = {
-            f"{z} {w}": int(((zone == z) & m).sum())
-            for z in "ABC"
-            for w, m in (("before", before), ("after", after))
-        }
+        c = {f"{z} {w}": int(((zone == z) & m).sum())
+             for z in "ABC" for w, m in (("before", before), ("after", after))}  # fmt: skip
         r = {"Action": act["action"], "Start": act["start"].date().isoformat(), **c}
         if c["C before"] == 0 or c["C after"] == 0:
-            r.update(
-                Success=np.nan, WDQ=np.nan, Reading="control area has no incidents in one period"
-            )
+            r.update(Success=np.nan, WDQ=np.nan, Reading="control has no incidents in a window")
         else:
             succ = c["A after"] / c["C after"] - c["A before"] / c["C before"]
             buf = c["B after"] / c["C after"] - c["B before"] / c["C before"]

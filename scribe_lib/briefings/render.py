@@ -22,6 +22,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from jupyter_client.manager import AsyncKernelManager
+
 from ..errors import ConfigError
 from .index import write_index
 
@@ -43,6 +45,15 @@ NOTEBOOK = _ROOT / "notebooks" / "briefings" / "locality_briefing.ipynb"
 HTML_TEMPLATE = _ROOT / "templates" / "briefing"
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel reached over local sockets (IPC) in the run's private working directory:
+    no TCP ports to race for between parallel briefings, nothing on the network."""
+
+    def __init__(self, **kw):
+        kw.setdefault("transport", "ipc")
+        super().__init__(**kw)
 
 
 def slug(name: str) -> str:
@@ -202,6 +213,7 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
                 log_output=False,
                 cwd=cwd,
                 execution_timeout=job.cell_timeout,
+                kernel_manager_class="scribe_lib.briefings.render.IPCKernelManager",
             )
         stage = "html"
         html = html_from_notebook(nb_path, out / f"{name}.html", title=_title(job))

@@ -83,8 +83,9 @@ def scanning(b):
     words = "".join(f"<li>{html.escape(s)}</li>" for s in b.scanning_sentences(t))
     shown = b.shown(t).drop(columns=["category"])
     note = (
-        f"<p><small>Counts by month of the incident. p: two-sided exact test that the two periods "
-        f"share one rate (conditional binomial); a change is called significant when p &lt; {ALPHA}. "
+        "<p><small>Counts by month of the incident. p: test that the two periods share one "
+        "daily rate (scribe_lib.stats.compare_periods: exact conditional Poisson test; "
+        f"quasi-Poisson for windows of 3 months or more); a change is called significant when p &lt; {ALPHA}. "
         "'no data': a partner reporting the category sent no data for part of that period.</small></p>"
     )
     body = (
@@ -175,38 +176,37 @@ def response(b):
         return _html(
             _none(f"The group has recorded no actions for {b.locality} (no response file).")
         )
-    t = r.actions.assign(start=r.actions["start"].dt.strftime("%d %b %Y"), end=r.actions["end"].dt.strftime("%d %b %Y"),
-                         categories=r.actions["categories"].map(lambda c: ", ".join(b.label(x) for x in c) if c else "all"))  # fmt: skip
-    t = t.rename(
-        columns={
-            "action": "Action",
-            "start": "Start",
-            "end": "End",
-            "lead": "Lead",
-            "categories": "Targets",
-        }
-    )
-    area = (
-        f"<p>Response area recorded ({r.area.area / 1e6:.2f} km², buffer {r.buffer:.0f} m).</p>"
-        if r.area is not None
-        else ""
-    )
-    return _html(_table(t, "response-table") + area)
+    a = r.actions
+    t = pd.DataFrame({
+        "Action": a["action"],
+        "Lead": a["lead"],
+        "Start": a["start"].dt.strftime("%d %b %Y"),
+        "End": a["end"].dt.strftime("%d %b %Y"),
+        "Targets": a["categories"].map(lambda c: ", ".join(b.label(x) for x in c) if c else "all"),
+        "Area": a["area"].map(lambda g: f"{g.area / 1e6:.2f} km²" if g is not None else "whole locality"),
+    })  # fmt: skip
+    head = f"<p><b>{html.escape(r.group)}</b></p>" if r.group else ""
+    if r.problem:
+        head += f"<p>Problem: {html.escape(str(r.problem))}</p>"
+    return _html(head + _table(t, "response-table"))
 
 
 def assessment(b, months: int = 3):
-    """Before/after each response's start and, with a response area, the WDQ."""
+    """Before/after each action's start and, for actions with an area, the WDQ."""
     if b.responses.actions.empty:
         return _html(_none("Nothing to assess: no actions are recorded."))
     ba = analysis.before_after(b, months=months)
-    where = "the response area" if b.responses.area is not None else b.locality
     out = (
-        f"<p>Incidents in {html.escape(where)} in the {months} months before and after each action started (exact test as in Scanning).</p>"
-        + _table(ba, "before-after-table")
+        f"<p>Incidents of each action's target categories in the {months} months before and "
+        "after it started (the start month counts as after), in its area or the whole "
+        "locality (rate test as in Scanning).</p>" + _table(ba, "before-after-table")
     )
     w = analysis.wdq(b, months=months)
     if not w.empty:
-        out += ("<p>Weighted Displacement Quotient (Bowers &amp; Johnson 2003): response area A, buffer B, "
-                "rest of the locality as control C. WDQ &gt; 0: benefits spread to the buffer; &lt; 0: displacement.</p>")  # fmt: skip
+        out += (
+            "<p>Weighted Displacement Quotient (Bowers &amp; Johnson 2003): response area A, "
+            f"a {b.responses.buffer:.0f} m buffer B around it, the rest of the locality as "
+            "control C. WDQ &gt; 0: the benefit spread to the buffer; &lt; 0: displacement.</p>"
+        )
         out += _table(w, "wdq-table")
     return _html(out)

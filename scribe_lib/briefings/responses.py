@@ -1,20 +1,24 @@
 """The responses a problem-solving group records for its locality (one YAML file each).
 
 A file ``<responses dir>/<locality slug>.yml`` lists the group's actions with their start
-dates and, optionally, the area the response covered (EPSG:27700)::
+dates and, optionally, the area each one covered (EPSG:27700 metres; the demo files in
+``scribe_lib/data/demo/responses/`` are examples)::
 
     locality: Stotfold
-    group: Stotfold problem-solving group
-    response_area:               # optional; enables the Weighted Displacement Quotient
-      wkt: POLYGON ((520000 236000, 520600 236000, 520600 236500, 520000 236500, 520000 236000))
-      # or  centre: [520300, 236250]  with  radius: 300   (metres)
-      buffer: 300                # width of the displacement buffer, metres (default 250)
+    group: Stotfold Problem-Solving Group
+    buffer_m: 250                  # optional: displacement buffer of the WDQ (default 250)
     actions:
-      - action: Dispersal order around the recreation ground
-        start: 2024-03-01
-        end: 2024-05-31          # optional
-        lead: Bedfordshire Police  # optional
-        categories: [anti-social-behaviour]  # optional: what the action targets
+      - title: Evening patrols around the recreation ground
+        partner: bedfordshire-police          # optional: who leads it
+        categories: [anti-social-behaviour]   # optional: what it targets (default: all)
+        start: 2025-09-05
+        end: null                             # optional
+        area: {centre: [521690, 236990], radius_m: 400}   # optional: a circle, or
+        # area: "POLYGON ((521500 236800, 521900 236800, ...))"   WKT
+
+A file-level ``area`` (or ``response_area``) applies to actions that give none. An action
+with an area is assessed in that area (before/after, and the Weighted Displacement
+Quotient); one without is assessed over the whole locality.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ import yaml
 
 from ..errors import ConfigError
 
-__all__ = ["Responses", "load_responses", "responses_dir", "DEFAULT_BUFFER"]
+__all__ = ["Responses", "load_responses", "responses_dir", "read_area", "DEFAULT_BUFFER"]
 
 #: metres of displacement buffer around a response area when the file gives none.
 DEFAULT_BUFFER = 250.0
 _DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo" / "responses"
-_ACTION_KEYS = ("action", "title", "name", "description")
-_START_KEYS = ("start", "start_date", "started")
+_ACTION_KEYS = ("title", "action", "name", "description")
+_COLUMNS = ["action", "start", "end", "lead", "categories", "area"]
 
 
 @dataclass(frozen=True)
@@ -45,21 +49,20 @@ class Responses:
     Attributes
     ----------
     actions : pandas.DataFrame
-        ``action, start, end, lead, categories`` sorted by ``start`` (dates as Timestamps,
-        ``categories`` a tuple or ``None`` for every category).
-    area : shapely geometry or None
-        The response area in EPSG:27700, if recorded.
+        ``action, start, end, lead, categories, area`` sorted by ``start`` (Timestamps;
+        ``categories`` a tuple or ``None`` for all; ``area`` a shapely polygon in
+        EPSG:27700 or ``None`` for the whole locality).
     buffer : float
-        Displacement buffer width in metres.
+        Displacement buffer width in metres (WDQ).
     file : str or None
         Where they came from (``None``: the group recorded none).
     """
 
     locality: str
     actions: pd.DataFrame
-    area: object = None
     buffer: float = DEFAULT_BUFFER
     group: str | None = None
+    problem: str | None = None
     file: str | None = None
 
 
@@ -79,49 +82,69 @@ def _date(value, file: str, key: str) -> pd.Timestamp:
         ) from None
 
 
-def _first(item: dict, keys: tuple[str, ...]):
-    for k in keys:
-        if item.get(k) not in (None, ""):
-            return item[k]
-    return None
+def read_area(spec, file: str | None = None, key: str = "area"):
+    """An area from WKT text or ``{centre: [x, y], radius_m: r}`` (EPSG:27700 metres).
 
-
-def _area(spec, file: str):
+    Raises
+    ------
+    scribe_lib.ConfigError
+        When the area cannot be read or is empty.
+    """
     from shapely import wkt as shapely_wkt
-    from shapely.geometry import Point, shape
+    from shapely.errors import ShapelyError
+    from shapely.geometry import Point
 
     if spec is None:
-        return None, DEFAULT_BUFFER
-    if not isinstance(spec, dict):
-        raise ConfigError(
-            "must be a mapping with wkt, or centre and radius", file=file, key="response_area"
-        )
-    buffer = float(spec.get("buffer", DEFAULT_BUFFER))
-    if buffer <= 0:
-        raise ConfigError(
-            f"buffer must be a positive number of metres, not {buffer!r}",
-            file=file,
-            key="response_area.buffer",
-        )
+        return None
     try:
-        if spec.get("wkt"):
+        if isinstance(spec, str):
+            geom = shapely_wkt.loads(spec)
+        elif isinstance(spec, dict) and spec.get("wkt"):
             geom = shapely_wkt.loads(str(spec["wkt"]))
-        elif spec.get("geometry"):
-            geom = shape(spec["geometry"])
-        elif spec.get("centre") is not None and spec.get("radius") is not None:
+        elif isinstance(spec, dict) and spec.get("centre") is not None:
+            radius = spec.get("radius_m", spec.get("radius"))
             x, y = (float(v) for v in spec["centre"])
-            geom = Point(x, y).buffer(float(spec["radius"]))
+            geom = Point(x, y).buffer(float(radius))
         else:
-            raise ValueError("give wkt, geometry, or centre and radius")
-    except (ValueError, TypeError, Exception) as exc:  # shapely raises its own errors
-        raise ConfigError(f"cannot read the area: {exc}", file=file, key="response_area") from None
+            raise ValueError("give WKT text, or centre: [easting, northing] and radius_m")
+    except (ValueError, TypeError, ShapelyError) as exc:
+        raise ConfigError(f"cannot read the area: {exc}", file=file, key=key) from None
     if geom.is_empty or geom.area <= 0:
         raise ConfigError(
-            "the response area is empty; give a polygon in EPSG:27700 metres",
+            "the area is empty; give a polygon or a circle in EPSG:27700 metres",
             file=file,
-            key="response_area",
+            key=key,
         )
-    return geom, buffer
+    return geom
+
+
+def _action(item, file: str, key: str, default_area) -> dict:
+    if not isinstance(item, dict):
+        raise ConfigError("each action must be a mapping with title and start", file=file, key=key)
+    text = next((item[k] for k in _ACTION_KEYS if item.get(k)), None)
+    if not text:
+        raise ConfigError("says no action: give 'title: what was done'", file=file, key=key)
+    start = item.get("start", item.get("start_date"))
+    if start in (None, ""):
+        raise ConfigError(
+            "has no start date: give 'start: YYYY-MM-DD'", file=file, key=f"{key}.start"
+        )
+    cats = item.get("categories")
+    if isinstance(cats, str):
+        cats = [cats]
+    if cats is not None and not (isinstance(cats, list) and all(isinstance(c, str) for c in cats)):
+        raise ConfigError(
+            f"must be a list of taxonomy keys, not {cats!r}", file=file, key=f"{key}.categories"
+        )
+    area = read_area(item["area"], file, f"{key}.area") if item.get("area") else default_area
+    return {
+        "action": str(text).strip(),
+        "start": _date(start, file, f"{key}.start"),
+        "end": _date(item["end"], file, f"{key}.end") if item.get("end") else pd.NaT,
+        "lead": str(item.get("partner") or item.get("lead") or ""),
+        "categories": tuple(cats) if cats else None,
+        "area": area,
+    }
 
 
 def load_responses(locality: str, directory: str | os.PathLike | None = None) -> Responses:
@@ -138,22 +161,17 @@ def load_responses(locality: str, directory: str | os.PathLike | None = None) ->
     Raises
     ------
     scribe_lib.ConfigError
-        Naming the file and key of an invalid entry (missing action or start date...).
+        Naming the file and key of an invalid entry (missing title or start date...).
     """
     from .render import slug
 
     d = responses_dir(directory)
-    path = next(
-        (p for p in (d / f"{slug(locality)}.yml", d / f"{slug(locality)}.yaml") if p.is_file()),
-        None,
-    )
+    name = slug(locality.rpartition(":")[2])
+    path = next((p for p in (d / f"{name}.yml", d / f"{name}.yaml") if p.is_file()), None)
     empty = pd.DataFrame(
         {
-            "action": [],
-            "start": pd.Series(dtype="datetime64[ns]"),
-            "end": pd.Series(dtype="datetime64[ns]"),
-            "lead": [],
-            "categories": [],
+            c: pd.Series(dtype="datetime64[ns]" if c in ("start", "end") else object)
+            for c in _COLUMNS
         }
     )
     if path is None:
@@ -165,37 +183,16 @@ def load_responses(locality: str, directory: str | os.PathLike | None = None) ->
         raise ConfigError(f"not valid YAML: {exc}", file=file) from None
     if not isinstance(doc, dict):
         raise ConfigError("must be a mapping with an 'actions' list", file=file)
-    items = doc.get("actions", doc.get("responses")) or []
+    items = doc.get("actions") or []
     if not isinstance(items, list):
         raise ConfigError("must be a list of actions", file=file, key="actions")
-    rows = []
-    for i, item in enumerate(items):
-        key = f"actions[{i}]"
-        if not isinstance(item, dict):
-            raise ConfigError(
-                "each action must be a mapping with action and start", file=file, key=key
-            )
-        text = _first(item, _ACTION_KEYS)
-        if not text:
-            raise ConfigError("says no action: give 'action: what was done'", file=file, key=key)
-        start = _first(item, _START_KEYS)
-        if start is None:
-            raise ConfigError(
-                "has no start date: give 'start: YYYY-MM-DD'", file=file, key=f"{key}.start"
-            )
-        cats = item.get("categories")
-        if isinstance(cats, str):
-            cats = [cats]
-        rows.append(
-            {
-                "action": str(text).strip(),
-                "start": _date(start, file, f"{key}.start"),
-                "end": _date(item["end"], file, f"{key}.end") if item.get("end") else pd.NaT,
-                "lead": str(_first(item, ("lead", "owner", "partner")) or ""),
-                "categories": tuple(cats) if cats else None,
-            }
+    default_area = read_area(doc.get("area", doc.get("response_area")), file, "area")
+    buffer = doc.get("buffer_m", DEFAULT_BUFFER)
+    if not isinstance(buffer, int | float) or isinstance(buffer, bool) or buffer <= 0:
+        raise ConfigError(
+            f"must be a positive number of metres, not {buffer!r}", file=file, key="buffer_m"
         )
-    actions = pd.DataFrame(rows, columns=list(empty.columns)) if rows else empty
+    rows = [_action(it, file, f"actions[{i}]", default_area) for i, it in enumerate(items)]
+    actions = pd.DataFrame(rows, columns=_COLUMNS) if rows else empty
     actions = actions.sort_values("start", kind="stable").reset_index(drop=True)
-    area, buffer = _area(doc.get("response_area"), file)
-    return Responses(locality, actions, area, buffer, doc.get("group"), file)
+    return Responses(locality, actions, float(buffer), doc.get("group"), doc.get("problem"), file)

@@ -13,34 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from .audience import AudienceView, audience_view
 from .periods import Period, parse_period
 from .responses import Responses, load_responses
 
-__all__ = ["Briefing", "prepare", "compare_counts", "ALPHA"]
+__all__ = ["Briefing", "prepare", "ALPHA"]
 
 #: significance level of the changes reported in Scanning.
 ALPHA = 0.05
-
-
-def compare_counts(current: int, baseline: int, ratio: float = 1.0) -> float:
-    """Two-sided p-value that two Poisson counts share one rate (exact conditional test).
-
-    Given ``n = current + baseline``, under equal rates ``current ~ Binomial(n, r/(1+r))``
-    with ``r`` the ratio of the current period's length to the baseline's (1 for equal
-    periods). ``1.0`` when both are zero.
-
-    Examples
-    --------
-    >>> round(compare_counts(30, 12), 4)
-    0.0081
-    """
-    n = int(current) + int(baseline)
-    if n == 0:
-        return 1.0
-    return float(binomtest(int(current), n, ratio / (1.0 + ratio)).pvalue)
 
 
 def _taxonomy_labels() -> dict[str, str]:
@@ -136,6 +117,7 @@ class Briefing:
         inc = self.incidents
         cats = sorted(set(inc["category"].dropna()) | set(self.categories or ()))
         partners_of = {str(c): set(g.dropna()) for c, g in inc.groupby("category")["partner"]}
+        p_prev, p_last = self._p_values(self.comparison), self._p_values(self.last_year)
         rows = []
         for cat in cats:
             row = {"category": cat, "Category": self.label(cat)}
@@ -149,25 +131,16 @@ class Briefing:
                 n = int((sub["category"] == cat).sum())
                 row[col] = pd.NA if set(gaps) & partners_of.get(cat, set()) else n
             cur = row["This period"]
-            for base, chg, pcol in (
-                ("Previous period", "Change", "p (previous)"),
-                ("Same period last year", "Change on last year", "p (last year)"),
+            for base, chg, pcol, pv in (
+                ("Previous period", "Change", "p (previous)", p_prev),
+                ("Same period last year", "Change on last year", "p (last year)", p_last),
             ):
                 b = row[base]
                 if pd.isna(cur) or pd.isna(b):
                     row[chg], row[pcol] = pd.NA, np.nan
                 else:
                     row[chg] = int(cur) - int(b)
-                    row[pcol] = compare_counts(
-                        int(cur),
-                        int(b),
-                        self.period.months
-                        / (
-                            self.comparison.months
-                            if base == "Previous period"
-                            else self.last_year.months
-                        ),
-                    )
+                    row[pcol] = pv.get(cat, 1.0)  # absent: no incident in either period
             rows.append(row)
         cols = [
             "category",
@@ -192,6 +165,20 @@ class Briefing:
         return df.sort_values(
             ["This period", "Category"], ascending=[False, True], na_position="last"
         ).reset_index(drop=True)
+
+    def _p_values(self, baseline: Period) -> dict[str, float]:
+        """``category -> p`` of this period against ``baseline`` (:func:`stats.compare_periods`)."""
+        from .. import stats
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # straddling incidents: none by month
+            r = stats.compare_periods(
+                self.incidents,
+                (self.period.start, self.period.end),
+                (baseline.start, baseline.end),
+                by="category",
+            )
+        return dict(zip(r["category"].astype(str), r["p_value"].astype(float), strict=True))
 
     def scanning_sentences(self, table: pd.DataFrame | None = None) -> list[str]:
         """The Scanning table in words: what rose or fell significantly, what did not."""
