@@ -41,7 +41,7 @@ def _partner(stream: Stream) -> str:
 
 def _day_weights(month: pd.Period, stream: Stream, weekday: str) -> np.ndarray:
     days = pd.date_range(month.start_time, periods=month.days_in_month, freq="D")
-    w = np.asarray(WEEKDAY[weekday], dtype=float)[days.dayofweek]
+    w = np.asarray(WEEKDAY[weekday], dtype=float)[days.day_of_week]
     dom = days.day.to_numpy()
     if month.month == 11 and stream.category == "Secondary Fire":  # bonfire night
         w = w * (1 + 8 * np.exp(-0.5 * ((dom - 5) / 1.0) ** 2))

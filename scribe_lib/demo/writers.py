@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ def _check(seed, months, scale, end) -> None:
             f"scale must be a number from 0.001 to 20 (1.0 is about 70,000 incidents), got {scale!r}"
         )
     try:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(end)):
+            raise ValueError(end)
         pd.Period(end, freq="M")
     except (ValueError, TypeError):
         raise ValueError(f"end must be a month as YYYY-MM, e.g. {DEMO_END}, got {end!r}") from None
@@ -146,7 +149,7 @@ def _hotspot_manifest(streets: pd.DataFrame, ev: pd.DataFrame, mlist) -> list[di
     out = []
     for h in HOTSPOTS:
         pts = streets[streets["hotspot"].eq(h.key)]
-        first = mlist[-h.last_months] if h.last_months else mlist[0]
+        first = mlist[max(len(mlist) - h.last_months, 0)] if h.last_months else mlist[0]
         out.append(
             {
                 "key": h.key,
