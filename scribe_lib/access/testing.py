@@ -14,7 +14,14 @@ from contextlib import contextmanager
 import numpy as np
 import psycopg
 
-__all__ = ["scratch_database", "seed_incidents", "ADMIN_URL"]
+__all__ = [
+    "scratch_database",
+    "secured_database",
+    "seed_incidents",
+    "demo_agreement_data",
+    "Secured",
+    "ADMIN_URL",
+]
 
 #: the test cluster's superuser connection (any database).
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -116,3 +123,58 @@ def seed_incidents(url: str, n_per_partner: int = 40, seed: int = 0) -> None:
                          f"E0500{int(rng.integers(0, 3))}", "Under investigation",
                          f"secret narrative {partner} {k}"],
                     )  # fmt: skip
+
+
+def demo_agreement_data(prefix: str) -> dict:
+    """The demo partnership's agreement (hub_config) as a dict, with roles prefixed ``prefix``."""
+    import yaml
+
+    from ..commands.access import DEFAULT_AGREEMENT
+
+    data = yaml.safe_load(DEFAULT_AGREEMENT.read_text("utf-8"))
+    data["role_prefix"] = prefix
+    return data
+
+
+class Secured:
+    """A scratch database with seeded incidents, the agreement applied and hub users."""
+
+    def __init__(self, url: str, prefix: str, agreement_data: dict):
+        self.url, self.prefix, self.agreement_data = url, prefix, agreement_data
+        self.users: dict[str, str] = {}  # username -> connection URL
+
+    def apply(self, data: dict | None = None) -> None:
+        """(Re-)apply ``data`` (default: the current agreement data)."""
+        from .agreement import parse_agreement
+        from .policies import apply_agreement
+
+        if data is not None:
+            self.agreement_data = data
+        apply_agreement(parse_agreement(self.agreement_data, file="test.yml"), admin_url=self.url)
+
+    def add_user(self, username: str, org: str, role: str = "analyst") -> str:
+        """Provision a hub user; return its connection URL."""
+        from .users import provision_user, user_url
+
+        secret = provision_user(username, org, role, admin_url=self.url)
+        self.users[username] = user_url(username, secret, admin_url=self.url)
+        return self.users[username]
+
+    def connect(self, username: str, **kw) -> psycopg.Connection:
+        """A raw psycopg connection as ``username`` (autocommit)."""
+        return psycopg.connect(self.users[username], autocommit=True, **kw)
+
+
+@contextmanager
+def secured_database(users: dict[str, tuple[str, str]] | None = None) -> Iterator[Secured]:
+    """:func:`scratch_database` + :func:`seed_incidents` + the demo agreement + ``users``.
+
+    ``users`` maps a hub user name to ``(organisation, role)``.
+    """
+    with scratch_database() as (url, prefix):
+        seed_incidents(url)
+        s = Secured(url, prefix, demo_agreement_data(prefix))
+        s.apply()
+        for name, (org, role) in (users or {}).items():
+            s.add_user(name, org, role)
+        yield s

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import warnings
 from urllib.parse import quote as urlquote
@@ -137,9 +138,10 @@ def revoke_user(username: str, *, admin_url: str) -> None:
 def login_name(username: str, *, admin_url: str | None = None, prefix: str | None = None) -> str:
     """The database login role of a hub user.
 
-    The role prefix is read from the database at ``admin_url`` when given, else ``prefix``,
-    else the default ``scribe`` of ``hub_config/data_sharing_agreement.yml``.
+    The role prefix is ``prefix`` when given, else read from the database at ``admin_url``
+    (default ``$SCRIBE_ADMIN_URL``), else the ``scribe`` of the demo agreement.
     """
+    admin_url = admin_url or os.environ.get("SCRIBE_ADMIN_URL")
     if prefix is None and admin_url is not None:
         with admin_connect(admin_url) as conn:
             prefix = role_prefix(conn)
