@@ -250,8 +250,9 @@ def before_after(
 
     Returns
     -------
-    pandas.DataFrame
-        Rows ``area`` = treated, buffer, control (those given): ``before``, ``after``,
+    geopandas.GeoDataFrame
+        Rows ``area`` = treated, buffer, control (those given; ``geometry`` = the area as
+        counted, the buffer without the treated area, the control without both): ``before``, ``after``,
         ``change``, ``pct_change``, ``rate_ratio`` (after/before per day), ``p_value``
         (exact conditional Poisson test, see :mod:`scribe_lib.stats.trends`),
         ``relative_to_control`` ((after/before) / (control after/before); < 1 = fell more
@@ -301,4 +302,4 @@ def before_after(
             ratio = (out["after"] / out["before"]) / (c["after"] / c["before"])
         out["relative_to_control"] = ratio.where(np.isfinite(ratio))
     out["before_from"], out["after_to"] = lo, hi
-    return out
+    return gpd.GeoDataFrame(out, geometry=list(areas.values()), crs="EPSG:27700")

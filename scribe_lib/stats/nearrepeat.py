@@ -27,12 +27,14 @@ days between the two incidents' dates:
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
+from tqdm.auto import tqdm
 
 from ..errors import ScribeError
 from ._cube import located
@@ -96,6 +98,7 @@ def knox_test(
     temporal_bands,
     permutations: int = 999,
     seed: int | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Knox test of near repeats over spatial x temporal bands, Monte Carlo p-values.
 
@@ -113,6 +116,8 @@ def knox_test(
         Monte Carlo permutations of the dates (>= 19; 999 as the Calculator's default).
     seed : int, optional
         Seed of the permutations (same seed, same result).
+    progress : bool
+        Show a progress bar of the permutations on stderr (tqdm).
 
     Returns
     -------
@@ -158,7 +163,9 @@ def knox_test(
     rng = np.random.default_rng(seed)
     total = np.zeros(obs.shape, dtype=np.float64)
     ge = np.zeros(obs.shape, dtype=np.int64)
-    for _ in range(int(permutations)):
+    for _ in tqdm(
+        range(int(permutations)), desc="permutations", disable=not progress, file=sys.stderr
+    ):
         dp = rng.permutation(day)
         sim = _table(lut[np.abs(dp[i] - dp[j])], sband, n_s, n_t, totals)
         total += sim
