@@ -1,0 +1,144 @@
+"""Unix accounts for hub users: one per approved user, as on The Littlest JupyterHub.
+
+The hub runs as root. On approval each user gets their own Unix account
+(``<prefix><name>``, home directory mode 0700) so that no user can read another
+user's files, server process environment or database secret. The database
+secret is written to ``~/.scribe/db.env`` (mode 0600, owned by the user).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+from ..errors import AccessError, ConfigError
+
+__all__ = [
+    "system_name",
+    "ensure_account",
+    "lock_account",
+    "delete_account",
+    "write_secret",
+    "read_secret",
+    "SECRET_RELPATH",
+]
+
+#: where the user's database URL lives inside their home directory.
+SECRET_RELPATH = Path(".scribe") / "db.env"
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
+
+
+def system_name(username: str, prefix: str) -> str:
+    """The Unix account name of hub user ``username`` (``scribe-alice``)."""
+    if not _NAME.match(username):
+        raise ConfigError(
+            f"user name {username!r} cannot be a Unix account: use 1-24 lower-case letters, "
+            "digits, '-' or '_', starting with a letter",
+            key="username",
+        )
+    return f"{prefix}{username}"
+
+
+def _run(cmd: list[str]) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AccessError(f"{' '.join(cmd)} failed: {result.stderr.strip()}")
+
+
+def ensure_account(sysname: str, home_base: Path) -> pwd.struct_passwd:
+    """Create (or unlock) the Unix account ``sysname`` with a private home directory.
+
+    Returns the passwd entry. The home directory is ``home_base/sysname``,
+    owned by the user, mode 0700. The account has no password (the hub starts
+    its processes; nobody logs in over ssh).
+    """
+    try:
+        entry = pwd.getpwnam(sysname)
+        _run(["usermod", "--unlock", "--expiredate", "", sysname])
+    except KeyError:
+        home_base.mkdir(parents=True, exist_ok=True)
+        _run(
+            [
+                "useradd",
+                "--create-home",
+                "--home-dir",
+                str(home_base / sysname),
+                "--shell",
+                "/bin/bash",
+                "--user-group",
+                "--comment",
+                "SCRIBE hub user",
+                sysname,
+            ]
+        )
+        entry = pwd.getpwnam(sysname)
+    os.chmod(entry.pw_dir, 0o700)
+    return entry
+
+
+def _kill_processes(uid: int) -> None:
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if proc.stat().st_uid == uid:
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+
+
+def lock_account(sysname: str) -> None:
+    """Lock ``sysname`` (no login, expired) and kill every process it runs.
+
+    The home directory is kept: revocation is reversible by approving again.
+    """
+    try:
+        entry = pwd.getpwnam(sysname)
+    except KeyError:
+        return
+    _run(["usermod", "--lock", "--expiredate", "1", sysname])
+    _kill_processes(entry.pw_uid)
+    secret = Path(entry.pw_dir) / SECRET_RELPATH
+    if secret.exists():
+        secret.unlink()
+
+
+def delete_account(sysname: str) -> None:
+    """Remove ``sysname`` and its home directory (tests, and deleting a user)."""
+    try:
+        entry = pwd.getpwnam(sysname)
+    except KeyError:
+        return
+    _kill_processes(entry.pw_uid)
+    _run(["userdel", "--remove", sysname])
+
+
+def write_secret(entry: pwd.struct_passwd, store_url: str) -> Path:
+    """Write ``SCRIBE_STORE=<url>`` to ``~/.scribe/db.env``, readable only by the user."""
+    directory = Path(entry.pw_dir) / SECRET_RELPATH.parent
+    directory.mkdir(mode=0o700, exist_ok=True)
+    os.chown(directory, entry.pw_uid, entry.pw_gid)
+    os.chmod(directory, 0o700)
+    path = directory / SECRET_RELPATH.name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"SCRIBE_STORE={store_url}\n")
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    os.chmod(path, 0o600)
+    return path
+
+
+def read_secret(entry: pwd.struct_passwd) -> str | None:
+    """The user's database URL from ``~/.scribe/db.env``, or None when there is none."""
+    path = Path(entry.pw_dir) / SECRET_RELPATH
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("SCRIBE_STORE="):
+            return line.split("=", 1)[1].strip()
+    return None
