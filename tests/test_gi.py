@@ -223,3 +223,12 @@ def test_missing_values_and_constant_values():
     g.loc[g.index[0], "incidents"] = None
     with pytest.raises(ValueError, match="has missing values"):
         gi_star(g)
+
+
+def test_warns_when_permutations_are_too_few_for_the_correction():
+    rng = np.random.default_rng(6)
+    g = grid_with(lambda n: rng.poisson(0.5, n), box(500_000, 200_000, 510_000, 210_000), 100)
+    g.loc[g.index[5000], "incidents"] = 30
+    with pytest.warns(UserWarning, match="p_perm cannot go below 0.1"):
+        out = gi_star(g, permutations=19, seed=1, correction="holm")
+    assert (out.gi_bin == 0).all()

@@ -155,6 +155,16 @@ def gi_star(grid, value="incidents", distance=None, permutations=0, seed=None, c
         out["p_perm"] = p_perm
         basis = p_perm
     p_adj = adjust_p(basis, correction)
+    if permutations and correction != "none" and not (np.nan_to_num(p_adj, nan=1.0) < 0.10).any():
+        floor = 2.0 / (int(permutations) + 1)
+        if np.nanmin(basis, initial=1.0) <= floor:
+            warnings.warn(
+                f"no cell is significant after the {correction} correction over "
+                f"{int((~np.isnan(basis)).sum()):,} cells: with {permutations} permutations "
+                f"p_perm cannot go below {floor:.2g}; use more permutations (e.g. 9999) or "
+                "the analytic p (permutations=0)",
+                stacklevel=2,
+            )
     out["p_fdr"] = p_adj
     bins = _bins(z, np.nan_to_num(p_adj, nan=1.0))
     out["gi_bin"] = bins
