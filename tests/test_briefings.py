@@ -255,6 +255,8 @@ def test_wdq_matches_a_hand_worked_example():
     assert got["Success"] == pytest.approx(-0.3)
     assert got["WDQ"] == pytest.approx(0.3)
     assert got["Reading"] == "diffusion of benefit to the buffer"
+    # total net effect: (20 x 50/40 - 10) + (10 x 50/40 - 8) = 15 + 4.5 incidents prevented
+    assert got["TNE"] == pytest.approx(19.5)
 
 
 # -- index --------------------------------------------------------------------------------
@@ -299,3 +301,22 @@ def test_schedule_command_shows_the_next_run(tmp_path, capsys):
     assert "Next run: 2025-01-03T06:30:00+00:00" in out
     assert "Period:   2024-12 (December 2024)" in out
     assert "luton-council: Luton -> /srv/briefings/luton-council/2024-12" in out
+
+
+# -- the hub service --------------------------------------------------------------------------
+def test_service_config_has_its_own_minimal_role(tmp_path):
+    from scribe_lib.briefing_service import briefing_service_config
+
+    f = tmp_path / "s.yml"
+    f.write_text(GOOD, encoding="utf-8")
+    settings = SimpleNamespace(
+        unix_prefix="scribe-", agreement_path="/etc/agreement.yml", admin_url="postgresql://x"
+    )
+    service, role = briefing_service_config(settings, schedule=f)
+    assert service["name"] == "scribe-briefings" and "api_token" not in service
+    assert service["command"][1:] == ["-m", "scribe_lib.briefing_service"]
+    assert service["environment"]["SCRIBE_BRIEFINGS_SCHEDULE"] == str(f)
+    assert service["environment"]["SCRIBE_AGREEMENT"] == "/etc/agreement.yml"
+    assert role["services"] == ["scribe-briefings"]
+    # read the members of the audience groups, nothing else
+    assert role["scopes"] == ["read:groups!group=csp-analysts", "read:groups!group=luton-council"]

@@ -276,11 +276,14 @@ def wdq(b, months: int = 3) -> pd.DataFrame:
         WDQ     = (Ba/Ca - Bb/Cb) / (Aa/Ca - Ab/Cb)
 
     WDQ > 0: diffusion of benefit to the buffer; < 0: displacement into it. Not defined
-    (NaN) when A did not improve relative to C, or C is empty in a window. Empty frame
-    when no action has an area.
+    (NaN) when A did not improve relative to C, or C is empty in a window. The formula,
+    its 95% bootstrap interval (``CI``) and the total net effect (``TNE``, incidents
+    prevented) come from :func:`scribe_lib.stats.wdq`. Empty frame when no action has an area.
     """
     cols = ["Action", "Start", "A before", "A after", "B before", "B after",
-            "C before", "C after", "Success", "WDQ", "Reading"]  # fmt: skip
+            "C before", "C after", "Success", "WDQ", "CI", "TNE", "Reading"]  # fmt: skip
+    from .. import stats
+
     acts = b.responses.actions
     acts = acts[acts["area"].notna()] if not acts.empty else acts
     rows = []
@@ -303,14 +306,18 @@ def wdq(b, months: int = 3) -> pd.DataFrame:
              for z in "ABC" for w, m in (("before", before), ("after", after))}  # fmt: skip
         r = {"Action": act["action"], "Start": act["start"].date().isoformat(), **c}
         if c["C before"] == 0 or c["C after"] == 0:
-            r.update(Success=np.nan, WDQ=np.nan, Reading="control has no incidents in a window")
+            r.update(Success=np.nan, WDQ=np.nan, CI=np.nan, TNE=np.nan,
+                     Reading="control has no incidents in a window")  # fmt: skip
         else:
-            succ = c["A after"] / c["C after"] - c["A before"] / c["C before"]
-            buf = c["B after"] / c["C after"] - c["B before"] / c["C before"]
-            q = buf / succ if succ < 0 else np.nan
-            reading = ("no improvement in the response area relative to the control" if succ >= 0 else
-                       "diffusion of benefit to the buffer" if q > 0 else
-                       "displacement into the buffer" if q < 0 else "no change in the buffer")  # fmt: skip
-            r.update(Success=succ, WDQ=q, Reading=reading)
+            w = stats.wdq((c["A before"], c["A after"]), (c["B before"], c["B after"]),
+                          (c["C before"], c["C after"]), n_boot=999, seed=6).iloc[0]  # fmt: skip
+            succ, q = float(w["success_measure"]), float(w["wdq"])
+            if succ >= 0:
+                q, reading = np.nan, "no improvement in the response area relative to the control"
+            else:
+                reading = ("diffusion of benefit to the buffer" if q > 0 else
+                           "displacement into the buffer" if q < 0 else "no change in the buffer")  # fmt: skip
+            ci = f"{w['ci_low']:.2f} to {w['ci_high']:.2f}" if np.isfinite(q) else np.nan
+            r.update(Success=succ, WDQ=q, CI=ci, TNE=float(w["tne"]), Reading=reading)
         rows.append(r)
     return pd.DataFrame(rows, columns=cols)

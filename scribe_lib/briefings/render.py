@@ -89,7 +89,7 @@ class BriefingJob:
     def parameters(self) -> dict:
         """The papermill parameters of the notebook's ``parameters`` cell."""
         return {
-            "store": self.store,
+            "store": None,  # given as $SCRIBE_STORE, so no secret is written into the notebook
             "locality": self.locality,
             "period": self.period,
             "comparison": self.comparison,
@@ -202,6 +202,9 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     res = BriefingResult(job.locality, ok=False, seconds=0.0, notebook=str(nb_path))
     stage = "execute"
+    saved = os.environ.get("SCRIBE_STORE")
+    if job.store:
+        os.environ["SCRIBE_STORE"] = job.store  # the kernel inherits it
     try:
         with tempfile.TemporaryDirectory(prefix="scribe-briefing-") as cwd:
             pm.execute_notebook(
@@ -228,6 +231,11 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
         res.error = f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # noqa: BLE001 - one locality must not stop the others
         res.stage, res.error = stage, f"{type(exc).__name__}: {exc}"
+    finally:
+        if saved is None:
+            os.environ.pop("SCRIBE_STORE", None)
+        else:
+            os.environ["SCRIBE_STORE"] = saved
     res.seconds = round(time.perf_counter() - t0, 2)
     return res
 

@@ -289,6 +289,8 @@ def prepare(
             st.close()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        view = audience_view(inc, audience, backend=backend)
+        # a PostgreSQL login of an organisation reads through the agreement's views
+        enforced = "postgres-role" if getattr(st, "shared", None) else backend
+        view = audience_view(inc, audience, backend=enforced)
     cats = list(categories) if categories else None
     return Briefing(locality, per, comp, last, cats, view, boundary, cov, resp, url, backend)
