@@ -95,6 +95,7 @@ def demo(ctx, seed, months, end, scale, out_dir, files_only):
         raise click.BadParameter(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
+    click.echo("next: scribe status   (then scribe hotspots, or open the hub)")
 
 
 def register(cli: click.Group) -> None:
