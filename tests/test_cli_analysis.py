@@ -123,7 +123,7 @@ def test_emerging_csv_and_geojson(store, tmp_path, capsys):
     gj = tmp_path / "em.geojson"
     assert run(store, "emerging", "--cell", "250", "--partner", "council-a", "--out", str(gj)) == 0
     g = gpd.read_file(gj)
-    assert g.crs.to_epsg() == 27700 and len(g) == len(df)
+    assert g.crs.to_epsg() == 4326 and len(g) == len(df)  # RFC 7946, as scribe hotspots
 
 
 def test_near_repeat_planted(store, tmp_path):

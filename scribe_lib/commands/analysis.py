@@ -20,6 +20,12 @@ __all__ = ["register"]
 _TABLE_ONLY = "{what} is a table without geometry: write it as .csv"
 
 
+def _check_out(ctx, param, value):
+    if Path(value).suffix.lower() not in (".csv", ".geojson", ".gpkg"):
+        raise click.BadParameter(f"{value}: use a .csv, .geojson or .gpkg file name")
+    return value
+
+
 def _filters(f):
     opts = [
         click.option(
@@ -39,7 +45,8 @@ def _filters(f):
             "--out",
             required=True,
             type=click.Path(dir_okay=False),
-            help="Output .csv, .geojson or .gpkg.",
+            callback=_check_out,
+            help="Output .csv, .geojson (WGS84) or .gpkg (EPSG:27700).",
         ),
     ]
     for o in reversed(opts):
@@ -68,7 +75,8 @@ def _load(ctx, categories, partners, start, end, locality, located_only=True):
 
 
 def write_table(df: pd.DataFrame, out: str, what: str) -> Path:
-    """Write ``df`` by the extension of ``out``: .csv (geometry dropped), .geojson, .gpkg."""
+    """Write ``df`` by the extension of ``out``: .csv (geometry dropped; cells keep ``x``,
+    ``y`` in EPSG:27700), .geojson (WGS84, RFC 7946) or .gpkg (EPSG:27700)."""
     path = Path(out)
     ext = path.suffix.lower()
     if ext not in (".csv", ".geojson", ".gpkg"):
@@ -84,7 +92,10 @@ def write_table(df: pd.DataFrame, out: str, what: str) -> Path:
             raise click.BadParameter(_TABLE_ONLY.format(what=what), param_hint="--out")
         if path.exists():
             path.unlink()
-        df.to_file(path, driver="GeoJSON" if ext == ".geojson" else "GPKG", engine="pyogrio")
+        if ext == ".geojson":  # RFC 7946: WGS84, as scribe hotspots writes it
+            df.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio")
+        else:
+            df.to_file(path, driver="GPKG", engine="pyogrio")
     click.echo(f"wrote {len(df):,} rows to {path}", err=True)
     return path
 
@@ -136,9 +147,11 @@ def emerging(
     from ..stats.emerging import emerging_hotspots
 
     inc = _load(ctx, categories, partners, start, end, locality)
+    area = _area(locality, ctx, "--locality") if locality else None
     click.echo("building the space-time cube and its Gi* ...", err=True)
     res = emerging_hotspots(
         inc,
+        area=area,
         cell=cell,
         distance=distance,
         period=period,
