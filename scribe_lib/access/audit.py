@@ -59,7 +59,7 @@ def record_export(conn: psycopg.Connection | str, what: str, filter: dict | None
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
         raise AccessError(f"rows={rows!r}: give the number of rows exported (0 or more)")
     try:
-        payload = json.dumps(filter if filter is not None else {}, default=str)
+        payload = json.dumps(filter if filter is not None else {}, default=_plain)
     except (TypeError, ValueError) as exc:
         raise AccessError(f"filter={filter!r} cannot be recorded as JSON: {exc}") from None
     own = isinstance(conn, str)
@@ -76,6 +76,15 @@ def record_export(conn: psycopg.Connection | str, what: str, filter: dict | None
         if own:
             c.close()
     return int(row[0])
+
+
+def _plain(value):
+    """JSON for dates and numpy scalars in a filter; anything else is refused."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def audit_entries(

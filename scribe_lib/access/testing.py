@@ -160,6 +160,10 @@ class Secured:
         self.users[username] = user_url(username, secret, admin_url=self.url)
         return self.users[username]
 
+    def url_as_store(self) -> str:
+        """The superuser URL as ``postgresql://`` (for ``scribe --store``)."""
+        return _as_url(self.url)
+
     def connect(self, username: str, **kw) -> psycopg.Connection:
         """A raw psycopg connection as ``username`` (autocommit)."""
         return psycopg.connect(self.users[username], autocommit=True, **kw)

@@ -100,19 +100,16 @@ def audit_command(ctx: click.Context, user: str | None, since: str | None, as_js
 
     df = audit_entries(_admin_url(ctx), user=user, since=since)
     if as_json:
-        for rec in df.to_dict(orient="records"):
+        for rec in df.astype(object).where(df.notna(), None).to_dict(orient="records"):
             rec["at"] = rec["at"].isoformat() if rec["at"] is not None else None
-            rec["rows"] = (
-                None if rec["rows"] is None or rec["rows"] != rec["rows"] else int(rec["rows"])
-            )
             rec["filter"] = json.loads(rec["filter"]) if rec["filter"] else None
             click.echo(json.dumps(rec, default=str))
         return
     if df.empty:
         click.echo("no audit entries")
         return
-    for rec in df.itertuples(index=False):
-        rows = "" if rec.rows is None or rec.rows != rec.rows else f"{int(rec.rows):>8} rows"
+    for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
+        rows = "" if rec.rows is None else f"{int(rec.rows):>8} rows"
         filt = rec.filter if rec.filter and rec.filter != "{}" else ""
         click.echo(
             f"{rec.at:%Y-%m-%d %H:%M:%S} {rec.username:<20} {rec.org or '-':<28} "
