@@ -113,7 +113,7 @@ class BriefingResult:
     cell: int | None = None  # index of the failing cell in the notebook
     cell_source: str | None = None  # its first line
     error: str | None = None  # "ErrorName: message"
-    pages: int | None = field(default=None)
+    timings: dict = field(default_factory=dict)  # seconds per stage: execute, html, pdf
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -218,12 +218,16 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
                 execution_timeout=job.cell_timeout,
                 kernel_manager_class="scribe_lib.briefings.render.IPCKernelManager",
             )
+        res.timings["execute"] = round(time.perf_counter() - t0, 2)
         stage = "html"
         html = html_from_notebook(nb_path, out / f"{name}.html", title=_title(job))
         res.html = str(html)
+        res.timings["html"] = round(time.perf_counter() - t0 - res.timings["execute"], 2)
         if job.pdf:
             stage = "pdf"
+            t1 = time.perf_counter()
             res.pdf = str(pdf_from_html(html, out / f"{name}.pdf"))
+            res.timings["pdf"] = round(time.perf_counter() - t1, 2)
         res.ok = True
     except PapermillExecutionError as exc:
         res.stage, res.cell = stage, exc.cell_index
@@ -292,7 +296,12 @@ def run_briefings(
             if progress:
                 progress(results[i], len(results), total)
     else:
-        ctx = multiprocessing.get_context("spawn")
+        # forkserver: workers fork from a clean server that imported this module once
+        # (never from this process, which may hold kernel sockets); spawn elsewhere
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload([__name__])
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
             futures = {pool.submit(render_briefing, job): i for i, job in enumerate(jobs)}
             for fut in as_completed(futures):
