@@ -211,7 +211,7 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
                 counts["accepted"] += len(inc)
                 counts["quarantined"] += len(quar)
                 bar.update(int(chunk.rows_read))
-            if sid is None:  # an adapter that yields nothing for an empty file
+            if sid is None or counts["rows_read"] == 0:  # a header and no rows
                 raise SourceError("the file has no rows", file=path)
             lo = min(months).to_timestamp().date() if months else None
             hi = max(months).to_timestamp().date() if months else None
