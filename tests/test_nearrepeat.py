@@ -134,3 +134,14 @@ def test_bad_inputs():
         knox_test(inc.iloc[:2], [100], [7])
     with pytest.raises(ScribeError, match="positive width"):
         bands(0, 3)
+
+
+def test_numba_and_numpy_engines_agree():
+    rng = np.random.default_rng(9)
+    n = 400
+    inc = _incidents(rng.uniform(0, 2000, n), rng.uniform(0, 2000, n), rng.integers(0, 200, n))
+    a = knox_test(inc, bands(100, 3), bands(7, 3), permutations=99, seed=4, engine="numba")
+    b = knox_test(inc, bands(100, 3), bands(7, 3), permutations=99, seed=4, engine="numpy")
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ScribeError, match="engine must be"):
+        knox_test(inc, [100], [7], engine="cuda")
