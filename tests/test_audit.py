@@ -62,6 +62,20 @@ def test_raw_sql_reads_and_counts_are_recorded(db):
     assert set(entries["db_user"]) == {f"{db.prefix}_u_alice"}
 
 
+def test_a_read_stays_recorded_when_the_transaction_is_rolled_back_or_abandoned(db):
+    with db.connect("alice") as c:  # explicit rollback
+        c.execute("BEGIN")
+        n = c.execute("SELECT count(*) FROM scribe_shared.incidents").fetchone()[0]
+        c.execute("ROLLBACK")
+    c = psycopg.connect(db.users["alice"])  # psycopg's default: a transaction never committed
+    c.execute("SELECT * FROM scribe_shared.read_incidents(partners => ARRAY['luton-council'])")
+    c.close()
+    entries = _reads(db, "alice")
+    assert list(entries["action"]) == ["read", "read"]
+    assert entries["rows"].iloc[0] == n
+    assert json.loads(entries["filter"].iloc[1]) == {"partner": ["luton-council"]}
+
+
 def test_a_read_in_a_read_only_transaction_is_refused_not_unrecorded(db):
     with db.connect("alice") as c:
         c.execute("SET default_transaction_read_only = on")

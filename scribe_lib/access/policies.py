@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import warnings
 
 import psycopg
 
 from ..errors import AccessError, StoreError
 from .agreement import BASE_FIELDS, Agreement
-from .sql import ACCESS_DDL, SHARED_VIEWS_SQL, RoleNames, quote, read_functions_sql
+from .sql import (
+    ACCESS_DDL,
+    SHARED_VIEWS_SQL,
+    RoleNames,
+    append_audit_sql,
+    quote,
+    read_functions_sql,
+)
 
 __all__ = ["apply_agreement", "admin_connect"]
 
@@ -65,6 +73,7 @@ def apply_agreement(agreement: Agreement, *, admin_url: str) -> None:
         for role in (names.loader, names.reader, names.managers, *orgs.values()):
             _ensure_role(conn, role)
         conn.execute(ACCESS_DDL)
+        _audit_link(conn, names, admin_url)
         _take_ownership(conn, names)
         _store_agreement(conn, agreement, orgs)
         conn.execute("DROP SCHEMA IF EXISTS scribe_shared CASCADE")
@@ -136,6 +145,42 @@ def _ensure_role(conn, role: str) -> None:
     conn.execute(
         f"ALTER ROLE {quote(role)} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
     )
+
+
+def _audit_link(conn, names: RoleNames, admin_url: str) -> None:
+    """The auditor login and the loopback link that commits audit rows on their own."""
+    from .users import _scram
+
+    row = conn.execute(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'dblink'"
+    ).fetchone()
+    if row is None:
+        conn.execute("CREATE EXTENSION dblink SCHEMA scribe_access")
+    elif row[0] != "scribe_access":  # users must not reach the audit link's functions
+        conn.execute("ALTER EXTENSION dblink SET SCHEMA scribe_access")
+    secret = secrets.token_urlsafe(24)
+    auditor = quote(names.auditor)
+    if (
+        conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [names.auditor]).fetchone()
+        is None
+    ):
+        conn.execute(f"CREATE ROLE {auditor}")
+    conn.execute(
+        f"ALTER ROLE {auditor} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS "
+        f"PASSWORD '{_scram(secret)}'"
+    )
+    host = psycopg.conninfo.conninfo_to_dict(admin_url).get("host") or ""
+    port, db = conn.execute("SELECT current_setting('port'), current_database()").fetchone()
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=host if host and not host.startswith("/") else "127.0.0.1",
+        port=port, dbname=db, user=names.auditor, password=secret,
+        application_name="scribe-audit",
+    )  # fmt: skip
+    conn.execute("DELETE FROM scribe_access.audit_link")
+    conn.execute("INSERT INTO scribe_access.audit_link VALUES (%s)", [conninfo])
+    conn.execute(append_audit_sql("scribe_access"))
+    conn.execute(f"ALTER FUNCTION scribe_access.append_audit OWNER TO {quote(names.reader)}")
 
 
 def _relations(conn, schema: str, kinds: str = "rvmS") -> list[tuple[str, str]]:
@@ -296,9 +341,9 @@ def _policies(conn, names: RoleNames) -> None:
     audit = "scribe_access.audit"
     conn.execute(f"CREATE POLICY loader_append ON {audit} FOR INSERT TO {loader} WITH CHECK (true)")
     conn.execute(f"CREATE POLICY loader_read ON {audit} FOR SELECT TO {loader} USING (true)")
+    auditor = quote(names.auditor)
     conn.execute(
-        f"CREATE POLICY reader_append ON {audit} FOR INSERT TO {reader} "
-        "WITH CHECK (db_user = session_user)"
+        f"CREATE POLICY auditor_append ON {audit} FOR INSERT TO {auditor} WITH CHECK (true)"
     )
     conn.execute(
         f"CREATE POLICY reader_own ON {audit} FOR SELECT TO {reader} USING (db_user = session_user)"
@@ -316,8 +361,17 @@ def _grants(conn, names: RoleNames, agreement: Agreement, orgs: dict[str, str]) 
         "GRANT SELECT ON scribe_access.session_rules, scribe_access.users, "
         f"scribe_access.config TO {reader}"
     )
-    conn.execute(f"GRANT SELECT, INSERT ON scribe_access.audit TO {reader}")
+    conn.execute(f"GRANT SELECT ON scribe_access.audit, scribe_access.audit_link TO {reader}")
     conn.execute(f"GRANT USAGE ON SEQUENCE scribe_access.audit_id_seq TO {reader}")
+    conn.execute(
+        "GRANT EXECUTE ON FUNCTION scribe_access.append_audit, "
+        "scribe_access.dblink_connect_u(text, text), scribe_access.dblink_exec(text, text), "
+        "scribe_access.dblink_disconnect(text), scribe_access.dblink_get_connections() "
+        f"TO {reader}"
+    )
+    auditor = quote(names.auditor)
+    conn.execute(f"GRANT USAGE ON SCHEMA scribe_access TO {auditor}")
+    conn.execute(f"GRANT INSERT ON scribe_access.audit TO {auditor}")
     conn.execute(f"GRANT USAGE ON SCHEMA scribe_access TO {managers}")
     conn.execute(f"GRANT SELECT ON scribe_access.audit TO {managers}")
     for name, org in agreement.organisations.items():

@@ -21,7 +21,14 @@ import re
 from ..schema import INCIDENT_COLUMNS
 from .agreement import RESTRICTED_FIELDS
 
-__all__ = ["RoleNames", "ACCESS_DDL", "read_functions_sql", "SHARED_VIEWS_SQL", "quote"]
+__all__ = [
+    "RoleNames",
+    "ACCESS_DDL",
+    "append_audit_sql",
+    "read_functions_sql",
+    "SHARED_VIEWS_SQL",
+    "quote",
+]
 
 
 def quote(name: str) -> str:
@@ -37,6 +44,7 @@ class RoleNames:
         self.loader = f"{prefix}_loader"  # owns and alone writes the base tables
         self.reader = f"{prefix}_reader"  # owns the read path; SELECT only
         self.managers = f"{prefix}_managers"  # may read the whole audit trail
+        self.auditor = f"{prefix}_auditor"  # LOGIN; may only append to the audit trail
 
     def org(self, org: str) -> str:
         """The NOLOGIN role of an organisation."""
@@ -77,6 +85,7 @@ CREATE TABLE IF NOT EXISTS scribe_access.audit (
     action text NOT NULL,  -- read | counts | export | retention | apply | provision | revoke
     relation text, filter jsonb, rows bigint, query text);
 CREATE INDEX IF NOT EXISTS audit_user_at ON scribe_access.audit (username, at);
+CREATE TABLE IF NOT EXISTS scribe_access.audit_link (conninfo text NOT NULL);
 CREATE OR REPLACE FUNCTION scribe_access.audit_is_append_only() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -104,12 +113,47 @@ _SQL_TYPES = {
 }
 
 _AUDIT = """
-    INSERT INTO scribe_access.audit (db_user, username, org, action, relation, filter, rows, query)
-    SELECT session_user, coalesce(u.username, session_user::text), u.org, {action}, {relation},
-           {filter}, n, left(current_query(), 4000)
-    FROM (SELECT 1) one
-    LEFT JOIN scribe_access.users u ON u.db_role = session_user;
-    RAISE LOG 'scribe audit: % % % rows, filter %', session_user, {relation}, n, {filter};
+    PERFORM scribe_access.append_audit({action}, {relation}, {filter}, n, current_query());
+"""
+
+
+def append_audit_sql(dblink: str) -> str:
+    """DDL of ``scribe_access.append_audit``: writes one audit row in its own transaction.
+
+    The row is inserted over a ``dblink`` loopback connection as ``<prefix>_auditor``, so
+    it is committed at once and stays even when the reader's transaction is rolled back
+    (or never committed, as with a psycopg connection closed without ``commit()``).
+    """
+    return f"""
+CREATE OR REPLACE FUNCTION scribe_access.append_audit(
+    p_action text, p_relation text, p_filter jsonb, p_rows bigint, p_query text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE v_user text; v_org text; v_sql text;
+    v_id bigint := nextval('scribe_access.audit_id_seq');
+BEGIN
+    SELECT u.username, u.org INTO v_user, v_org
+    FROM scribe_access.users u WHERE u.db_role = session_user;
+    v_sql := format(
+        'INSERT INTO scribe_access.audit (id, at, db_user, username, org, action, relation,'
+        ' filter, rows, query) VALUES (%L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
+        v_id, clock_timestamp(), session_user, coalesce(v_user, session_user::text), v_org,
+        p_action, p_relation, p_filter, p_rows, left(p_query, 4000));
+    IF NOT ('scribe_audit' = ANY (coalesce({dblink}.dblink_get_connections(), '{{}}'))) THEN
+        PERFORM {dblink}.dblink_connect_u('scribe_audit',
+            (SELECT conninfo FROM scribe_access.audit_link));
+    END IF;
+    BEGIN
+        PERFORM {dblink}.dblink_exec('scribe_audit', v_sql);
+    EXCEPTION WHEN others THEN  -- a link broken since the last read: connect again, once
+        PERFORM {dblink}.dblink_disconnect('scribe_audit');
+        PERFORM {dblink}.dblink_connect_u('scribe_audit',
+            (SELECT conninfo FROM scribe_access.audit_link));
+        PERFORM {dblink}.dblink_exec('scribe_audit', v_sql);
+    END;
+    RAISE LOG 'scribe audit %: % % % (% rows) %', v_id, session_user, p_action, p_relation,
+        p_rows, p_filter;
+    RETURN v_id;
+END $fn$;
 """
 
 
@@ -246,11 +290,9 @@ END $fn$;
 
 CREATE FUNCTION scribe_shared.record_export(what text, filter jsonb, nrows bigint)
 RETURNS bigint {header} AS $fn$
-DECLARE n bigint := nrows; id bigint;
 BEGIN
-    {_AUDIT.format(action="'export'", relation="record_export.what", filter="record_export.filter")}
-    SELECT max(a.id) INTO id FROM scribe_access.audit a WHERE a.db_user = session_user;
-    RETURN id;
+    RETURN scribe_access.append_audit('export', record_export.what, record_export.filter,
+                                      record_export.nrows, current_query());
 END $fn$;
 """
 
