@@ -165,6 +165,7 @@ def test_permutation_p_matches_the_exact_conditional_null_by_enumeration():
         assert out.p_perm.iloc[i] == pytest.approx(exact, abs=0.04)
 
 
+@pytest.mark.filterwarnings("ignore:no cell is significant")
 def test_permutations_are_reproducible_with_a_seed_and_tied_zeros_are_not_significant():
     rng = np.random.default_rng(2)
     vals = rng.poisson(0.3, 24 * 16)

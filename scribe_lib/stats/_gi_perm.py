@@ -69,12 +69,28 @@ def _group_counts(y, local_sum, order, starts, k, permutations, seed, tol):
                     s += y[j]
                     m += 1
             sims[p] = s
-        sims.sort()
-        for t in range(starts[g], starts[g + 1]):
-            c = order[t]
-            obs = local_sum[c]
-            ge[c] = permutations - np.searchsorted(sims, obs - tol, side="left")
-            le[c] = np.searchsorted(sims, obs + tol, side="right")
+        size = starts[g + 1] - starts[g]
+        if size <= 8:  # few cells: compare directly (sorting would cost more)
+            for t in range(starts[g], starts[g + 1]):
+                c = order[t]
+                lo = local_sum[c] - tol
+                hi = local_sum[c] + tol
+                n_ge = 0
+                n_le = 0
+                for p in range(permutations):
+                    if sims[p] >= lo:
+                        n_ge += 1
+                    if sims[p] <= hi:
+                        n_le += 1
+                ge[c] = n_ge
+                le[c] = n_le
+        else:
+            sims.sort()
+            for t in range(starts[g], starts[g + 1]):
+                c = order[t]
+                obs = local_sum[c]
+                ge[c] = permutations - np.searchsorted(sims, obs - tol, side="left")
+                le[c] = np.searchsorted(sims, obs + tol, side="right")
     return ge, le
 
 

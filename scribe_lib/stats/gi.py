@@ -11,6 +11,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sst
 
 from ._gi_core import gi_star_parts
@@ -67,21 +68,34 @@ def _bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     return (np.sign(np.nan_to_num(z)) * level).astype(np.int64)
 
 
-def _explain(y, local_sum, k, mean, bins, label: str) -> list[str]:
+def _explain(y, local_sum, k, mean, bins, label: str) -> np.ndarray:
+    """One plain-English line per cell, formatted once per distinct (value, around, k, bin)."""
     conf = {3: "99%", 2: "95%", 1: "90%"}
-    around = local_sum - y
-    out = []
-    for v, a, kk, b in zip(y.tolist(), around.tolist(), k.tolist(), bins.tolist(), strict=True):
+    cols = [y, local_sum - y, k, bins]
+    key = np.zeros(len(y), dtype=np.int64)
+    for col in cols:  # combine per-column codes into one key (mixed radix)
+        c, u = pd.factorize(col)
+        key = pd.factorize(key * len(u) + c)[0].astype(np.int64)
+    codes = key
+    first = np.unique(codes, return_index=True)[1]
+    lines = []
+    for v, a, kk, b in zip(*(col[first].tolist() for col in cols), strict=True):
+        if label == "incidents":
+            here = f"{v:.4g} incident{'' if v == 1 else 's'}"
+        elif label == "harm":
+            here = f"harm score {v:.4g}"
+        else:
+            here = f"{label} {v:.4g}"
         verdict = (
             "not a significant hot or cold spot"
             if b == 0
-            else f"{'hot' if b > 0 else 'cold'} spot ({conf[abs(b)]} confidence)"
+            else f"{'hot' if b > 0 else 'cold'} spot ({conf[abs(int(b))]} confidence)"
         )
-        out.append(
-            f"{v:.4g} {label} in this cell and {a:.4g} in the {int(kk) - 1} cells around it, "
+        lines.append(
+            f"{here} in this cell and {a:.4g} in the {int(kk) - 1} cells around it, "
             f"against an average of {mean:.1f} per cell: {verdict}"
         )
-    return out
+    return np.asarray(lines, dtype=object)[codes]
 
 
 def gi_star(grid, value="incidents", distance=None, permutations=0, seed=None, correction="fdr"):
