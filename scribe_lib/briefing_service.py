@@ -45,7 +45,15 @@ from .briefings import (
     run_briefings,
 )
 
-__all__ = ["briefing_service_config", "run_scheduled", "hub_members", "sync_unix_group", "main"]
+__all__ = [
+    "briefing_service_config",
+    "run_scheduled",
+    "serve",
+    "last_period",
+    "hub_members",
+    "sync_unix_group",
+    "main",
+]
 
 SERVICE_NAME = "scribe-briefings"
 _DEFAULT_SCHEDULE = Path(__file__).resolve().parents[1] / "hub_config" / "briefings_schedule.yml"
@@ -185,6 +193,47 @@ def run_scheduled(sched, period=None, *, members=hub_members, now=None) -> dict:
     return done
 
 
+def _state_file(sched) -> Path:
+    return Path(sched.out) / ".scribe-briefings-state.json"
+
+
+def last_period(sched) -> str | None:
+    """The period of the last completed scheduled run (``None`` before the first)."""
+    try:
+        return json.loads(_state_file(sched).read_text(encoding="utf-8")).get("last_period")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _done(sched, period) -> None:
+    path = _state_file(sched)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"last_period": str(period), "at": dt.datetime.now(dt.UTC).isoformat()})
+    )
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def serve(sched, stop: threading.Event, *, members=hub_members) -> None:
+    """The service loop: catch up a missed run, then sleep until each next run and run it."""
+    if sched.catch_up:
+        due = sched.period_for(sched.previous_run())
+        if last_period(sched) != str(due):
+            log.info("catching up the missed run for %s", due)
+            run_scheduled(sched, due, members=members)
+            _done(sched, due)
+    while not stop.is_set():
+        nxt = sched.next_run()
+        log.info("next briefing run %s for %s", nxt.isoformat(), sched.period_for(nxt))
+        while not stop.is_set() and dt.datetime.now(dt.UTC) < nxt:
+            stop.wait(min(300.0, max(1.0, (nxt - dt.datetime.now(dt.UTC)).total_seconds())))
+        if not stop.is_set():
+            run_scheduled(sched, sched.period_for(nxt), members=members)
+            _done(sched, sched.period_for(nxt))
+
+
 def main(argv=None) -> int:
     """Run as a hub-managed service: sleep until each scheduled run, then run it."""
     ap = argparse.ArgumentParser(prog="python -m scribe_lib.briefing_service")
@@ -199,13 +248,7 @@ def main(argv=None) -> int:
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    while not stop.is_set():
-        nxt = sched.next_run()
-        log.info("next briefing run %s for %s", nxt.isoformat(), sched.period_for(nxt))
-        while not stop.is_set() and dt.datetime.now(dt.UTC) < nxt:
-            stop.wait(min(300.0, max(1.0, (nxt - dt.datetime.now(dt.UTC)).total_seconds())))
-        if not stop.is_set():
-            run_scheduled(sched, sched.period_for(nxt))
+    serve(sched, stop)
     return 0
 
 

@@ -92,6 +92,18 @@ def test_schedule_next_run(tmp_path, now, expected):
     assert got.tzinfo is not None and got.utcoffset() == expected.replace(tzinfo=LONDON).utcoffset()
 
 
+def test_schedule_previous_run_is_the_one_a_stopped_service_missed(tmp_path):
+    s = _schedule(tmp_path, GOOD)
+    on_time = dt.datetime(2024, 7, 3, 6, 30, tzinfo=LONDON)
+    assert s.previous_run(on_time) == on_time
+    assert s.previous_run(on_time - dt.timedelta(minutes=1)) == dt.datetime(
+        2024, 6, 3, 6, 30, tzinfo=LONDON
+    )
+    assert s.previous_run(dt.datetime(2025, 1, 2, tzinfo=LONDON)) == dt.datetime(
+        2024, 12, 3, 6, 30, tzinfo=LONDON
+    )
+
+
 def test_schedule_period_and_audiences(tmp_path):
     s = _schedule(tmp_path, GOOD)
     run = s.next_run(dt.datetime(2025, 1, 10, tzinfo=dt.UTC))

@@ -66,6 +66,7 @@ class Schedule:
     store: str | None = None
     jobs: int | None = None
     sync_unix_groups: bool = True
+    catch_up: bool = True
     file: str | None = field(default=None, compare=False)
 
     def next_run(self, now: dt.datetime | None = None) -> dt.datetime:
@@ -86,6 +87,16 @@ class Schedule:
                 return run
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         raise AssertionError("unreachable: the next month always has the run day")
+
+    def previous_run(self, now: dt.datetime | None = None) -> dt.datetime:
+        """The last run at or before ``now`` (what a service that was down has missed)."""
+        tz = ZoneInfo(self.timezone)
+        now = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
+        run = dt.datetime.combine(dt.date(now.year, now.month, self.day), self.time, tzinfo=tz)
+        if run <= now:
+            return run
+        year, month = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+        return dt.datetime.combine(dt.date(year, month, self.day), self.time, tzinfo=tz)
 
     def period_for(self, run: dt.datetime) -> Period:
         """The months briefed by the run at ``run``: the complete months just before it."""
@@ -187,6 +198,7 @@ def load_schedule(path: str | os.PathLike) -> Schedule:
         store=doc.get("store"),
         jobs=jobs,
         sync_unix_groups=bool(doc.get("sync_unix_groups", True)),
+        catch_up=bool(doc.get("catch_up", True)),
         file=file,
     )
 
