@@ -222,6 +222,21 @@ def test_audit_of_others_cannot_be_read_or_changed(db):
             assert "permission denied" in _refused(c, st), st  # fmt: skip
 
 
+def test_the_audit_link_is_out_of_reach(db):
+    statements = [
+        "SELECT * FROM scribe_access.audit_link",
+        "SELECT scribe_access.dblink_connect_u('mine', 'dbname=postgres user=postgres')",
+        "SELECT scribe_access.dblink_exec('scribe_audit', 'DELETE FROM scribe_access.audit')",
+        "SELECT scribe_access.append_audit('read', 'incidents', '{}', 0, 'forged')",
+        "ALTER EXTENSION dblink SET SCHEMA public",
+        "DROP EXTENSION dblink CASCADE",
+    ]
+    with db.connect("alice") as c:
+        c.execute("SELECT count(*) FROM scribe_shared.incidents").fetchone()  # link now open
+        for st in statements:
+            assert re.search(r"permission denied|must be", _refused(c, st)), st
+
+
 def test_revoked_user_is_cut_off_at_once(db):
     c = db.connect("alice")
     assert c.execute("SELECT count(*) FROM scribe_shared.incidents").fetchone()[0] > 0
