@@ -236,6 +236,15 @@ class Store(ABC):
         cols = {"submission_id": "Int64", "partner": "string", "source": "string"}
         return _typed(self.frame(sql, params), {**cols, **QUARANTINE_COLUMNS})
 
+    def count_quarantined(self) -> int:
+        """Quarantined rows of active submissions."""
+        q, s = self.table("quarantine"), self.table("submissions")
+        sql = (
+            f"SELECT count(*) FROM {q} q JOIN {s} s ON s.submission_id = q.submission_id "
+            "WHERE s.superseded_by IS NULL"
+        )
+        return int(self.execute(sql)[0][0])
+
     def read_incidents(
         self,
         *,
@@ -255,8 +264,13 @@ class Store(ABC):
         sql, params = self._select_incidents(", ".join(INCIDENT_COLUMNS), where, params, locality)
         return _typed(self.frame(sql + " ORDER BY incident_id", params), INCIDENT_COLUMNS)
 
-    def count_incidents(self, by: str | None = None, **filters) -> pd.DataFrame | int:
-        """Count active incidents, overall (``by=None``) or grouped by one column or ``month``."""
+    def count_incidents(self, by: str | Sequence[str] | None = None, **filters):
+        """Count active incidents, overall (``by=None``, an int) or grouped (a DataFrame).
+
+        ``by`` is a column of INCIDENT_COLUMNS, ``"month"`` (of ``period_start``) or a list
+        of them; the frame has those columns and ``n``. ``filters`` are those of
+        :meth:`read_incidents` except ``locality``.
+        """
         where, params = self._filters(
             filters.get("category"), filters.get("partner"), filters.get("start"),
             filters.get("end"), filters.get("located_only", False),
@@ -264,11 +278,23 @@ class Store(ABC):
         if by is None:
             sql, params = self._select_incidents("count(*) AS n", where, params, None)
             return int(self.execute(sql, params)[0][0])
-        key = self._month_sql("period_start") if by == "month" else by
-        if by != "month" and by not in INCIDENT_COLUMNS:
-            raise StoreError(f"cannot count by {by!r}; use a column of INCIDENT_COLUMNS or 'month'")
-        sql, params = self._select_incidents(f"{key} AS {by}, count(*) AS n", where, params, None)
-        return self.frame(f"{sql} GROUP BY 1 ORDER BY 1", params)
+        keys = [by] if isinstance(by, str) else list(by)
+        exprs = []
+        for key in keys:
+            if key != "month" and key not in INCIDENT_COLUMNS:
+                raise StoreError(
+                    f"cannot count by {key!r}; use a column of INCIDENT_COLUMNS or 'month'"
+                )
+            expr = self._month_sql("period_start") if key == "month" else key
+            exprs.append(f"{expr} AS {key}")
+        sql, params = self._select_incidents(
+            ", ".join([*exprs, "count(*) AS n"]), where, params, None
+        )
+        groups = ", ".join(str(i + 1) for i in range(len(keys)))
+        df = self.frame(f"{sql} GROUP BY {groups} ORDER BY {groups}", params)
+        if "month" in df.columns:
+            df["month"] = pd.to_datetime(df["month"]).astype("datetime64[ns]")
+        return df.astype({"n": "int64"})
 
     def _filters(self, category, partner, start, end, located_only):
         where, params = [], []
