@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -18,9 +19,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from scribe_lib.hub.testing import free_ports
-
 pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.browser]
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
 
 
 def _sh(*cmd: str) -> subprocess.CompletedProcess:

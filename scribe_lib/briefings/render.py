@@ -55,6 +55,12 @@ class IPCKernelManager(AsyncKernelManager):
         kw.setdefault("transport", "ipc")
         super().__init__(**kw)
 
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts (SIGINT) before every shutdown; an executed briefing
+        # is idle, and the shutdown request that follows is enough
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+
 
 def slug(name: str) -> str:
     """File-name form of a locality name: ``"Leighton Buzzard"`` -> ``"leighton-buzzard"``."""

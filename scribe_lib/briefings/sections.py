@@ -83,22 +83,28 @@ class Briefing:
     def caveats(self) -> list[str]:
         """Plain-English lines on data gaps and on what the agreement withheld."""
         lines = list(self.view.notes)
+        gaps: dict[str, list[str]] = {}
         for name, p in (
             ("this period", self.period),
             ("the comparison period", self.comparison),
             ("the same period last year", self.last_year),
         ):
             for partner, months in self.missing(p).items():
-                lines.append(
-                    f"{partner} sent no data for {', '.join(months)} ({name}); its categories are shown as 'no data' there, not as zero."
-                )
+                gaps.setdefault(partner, []).append(f"{', '.join(months)} ({name})")
+        for partner, where in gaps.items():
+            lines.append(
+                f"{partner} sent no data for {'; '.join(where)}: its categories show "
+                "'no data' there, not zero."
+            )
         if self.view.enforced_by == "python":
             lines.append(
-                f"The data-sharing agreement for {self.view.label} was applied by SCRIBE in Python (embedded store)."
+                f"The data-sharing agreement for {self.view.label} was applied by SCRIBE "
+                "in Python (embedded store)."
             )
         elif self.view.enforced_by == "database+python":
             lines.append(
-                f"The data-sharing agreement for {self.view.label} was enforced by the database (the organisation's PostgreSQL role) and checked again by SCRIBE."
+                f"The data-sharing agreement for {self.view.label} was enforced by the database "
+                "(the organisation's PostgreSQL login) and checked again by SCRIBE."
             )
         return lines
 
@@ -185,6 +191,8 @@ class Briefing:
         t = self.scanning() if table is None else table
         if t.empty:
             return [f"No incidents were recorded in {self.locality} in {self.period.label()}."]
+        if t["This period"].isna().all():
+            return [f"No partner sent data for {self.period.label()}: there is nothing to compare."]
         out = []
         total = t["This period"].sum(skipna=True)
         out.append(
