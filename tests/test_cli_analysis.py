@@ -124,6 +124,12 @@ def test_emerging_csv_and_geojson(store, tmp_path, capsys):
     assert run(store, "emerging", "--cell", "250", "--partner", "council-a", "--out", str(gj)) == 0
     g = gpd.read_file(gj)
     assert g.crs.to_epsg() == 4326 and len(g) == len(df)  # RFC 7946, as scribe hotspots
+    hx = tmp_path / "hex.gpkg"
+    assert run(store, "emerging", "--cell", "250", "--shape", "hex", "--out", str(hx)) == 0
+    h = gpd.read_file(hx)
+    assert h.crs.to_epsg() == 27700 and set(h.geometry.geom_type) == {"Polygon"}
+    assert len(h.geometry.iloc[0].exterior.coords) == 7  # hexagons
+    assert h["incidents"].sum() == 1420 + 11
 
 
 def test_near_repeat_planted(store, tmp_path):

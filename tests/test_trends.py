@@ -242,3 +242,11 @@ def test_counts_bad_input():
         counts_by_period(inc, by="ward")
     with pytest.raises(ScribeError, match="window must be"):
         counts_by_period(inc, window=0)
+
+
+def test_compare_keeps_missing_category_as_its_own_group():
+    inc = _inc(_monthly({"2024-01": 2, "2024-02": 1}))
+    inc.loc[0, "category"] = None
+    out = compare_periods(inc, ("2024-02", "2024-02"), ("2024-01", "2024-01")).set_index("category")
+    assert out.loc["(not given)", "baseline"] == 1 and out.loc["burglary", "baseline"] == 1
+    assert out["current"].sum() + out["baseline"].sum() == 3

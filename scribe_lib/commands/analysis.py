@@ -126,6 +126,7 @@ def write_table(df: pd.DataFrame, out: str, what: str) -> Path:
 @click.option(
     "--correction", type=click.Choice(["fdr", "holm", "none"]), default="fdr", show_default=True
 )
+@click.option("--shape", type=click.Choice(["square", "hex"]), default="square", show_default=True)
 @_filters
 @click.pass_context
 def emerging(
@@ -136,6 +137,7 @@ def emerging(
     time_step,
     alpha,
     correction,
+    shape,
     categories,
     partners,
     start,
@@ -152,6 +154,7 @@ def emerging(
     res = emerging_hotspots(
         inc,
         area=area,
+        shape=shape,
         cell=cell,
         distance=distance,
         period=period,

@@ -112,6 +112,10 @@ def compare_periods(
     missing = [c for c in by if c not in incidents.columns]
     if missing:
         raise ScribeError(f"cannot compare by {missing}: no such column")
+    if by:  # a missing group value is a group of its own, named so it cannot vanish
+        incidents = incidents.assign(
+            **{c: incidents[c].astype("string").fillna("(not given)") for c in by}
+        )
     win = {"current": window_of(current, "current"), "baseline": window_of(baseline, "baseline")}
     ps, pe = pd.to_datetime(incidents["period_start"]), pd.to_datetime(incidents["period_end"])
     parts = []

@@ -141,6 +141,7 @@ def space_time_gi(
     *,
     area=None,
     grid: gpd.GeoDataFrame | None = None,
+    shape: str = "square",
     start=None,
     end=None,
     correction: str = "fdr",
@@ -164,7 +165,7 @@ def space_time_gi(
     if n_periods < 2:
         raise ScribeError(f"emerging hot spots need at least 2 periods, the data span {n_periods}")
     if grid is None:
-        grid = cells_for(pts, cell, area)
+        grid = cells_for(pts, cell, area, shape=shape)
     c_idx = assign_cells(pts, grid)
     ok = (t_idx >= 0) & (c_idx >= 0)
     used = np.unique(c_idx[ok])  # Esri: only locations with at least one incident
@@ -198,6 +199,7 @@ def emerging_hotspots(
     *,
     area=None,
     grid: gpd.GeoDataFrame | None = None,
+    shape: str = "square",
     start=None,
     end=None,
     alpha: float = 0.05,
@@ -222,6 +224,8 @@ def emerging_hotspots(
         step; default 1).
     area, grid : optional
         Study area polygon, or a ready grid (``cell_id, x, y, geometry``).
+    shape : {"square", "hex"}
+        Cell shape when the grid is built here.
     start, end : date-like, optional
         First and last day of the cube (default: the incidents' span).
     alpha : float
@@ -248,6 +252,7 @@ def emerging_hotspots(
         time_step,
         area=area,
         grid=grid,
+        shape=shape,
         start=start,
         end=end,
         correction=correction,
