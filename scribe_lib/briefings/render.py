@@ -126,9 +126,17 @@ class BriefingResult:
 
 
 def html_from_notebook(
-    notebook: str | os.PathLike, html: str | os.PathLike, *, title: str | None = None
+    notebook: str | os.PathLike,
+    html: str | os.PathLike,
+    *,
+    title: str | None = None,
+    banner: dict | None = None,
 ) -> Path:
-    """Export an executed notebook to a self-contained HTML page (code and stderr hidden)."""
+    """Export an executed notebook to a self-contained HTML page (code and stderr hidden).
+
+    ``banner`` updates ``metadata.scribe`` of the notebook, read by the template:
+    ``partnership``, ``marking`` (protective marking) and ``footer``.
+    """
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
@@ -142,6 +150,8 @@ def html_from_notebook(
     nb = nbformat.read(str(notebook), as_version=4)
     if title:
         nb.metadata["title"] = title
+    if banner:
+        nb.metadata.setdefault("scribe", {}).update({k: v for k, v in banner.items() if v})
     exporter = HTMLExporter(
         extra_template_basedirs=[str(HTML_TEMPLATE.parent)],
         template_name=HTML_TEMPLATE.name,
@@ -192,6 +202,21 @@ def _title(job: BriefingJob) -> str:
     return f"{job.locality}: locality briefing, {parse_period(job.period).label()}"
 
 
+def _banner(job: BriefingJob) -> dict:
+    """Partnership name from the agreement; a footer saying when and for whom."""
+    from .audience import agreement_path
+
+    try:
+        from ..access import load_agreement
+
+        partnership = load_agreement(agreement_path()).partnership
+    except Exception:  # noqa: BLE001 - no agreement: keep the template's name
+        partnership = None
+    who = job.audience or "the partnership's analysts"
+    when = dt.datetime.now().strftime("%d %B %Y %H:%M")
+    return {"partnership": partnership, "footer": f"Prepared {when} by SCRIBE for {who}"}
+
+
 def render_briefing(job: BriefingJob) -> BriefingResult:
     """Execute, export and print one locality's briefing; never raises for a bad locality.
 
@@ -226,7 +251,9 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
             )
         res.timings["execute"] = round(time.perf_counter() - t0, 2)
         stage = "html"
-        html = html_from_notebook(nb_path, out / f"{name}.html", title=_title(job))
+        html = html_from_notebook(
+            nb_path, out / f"{name}.html", title=_title(job), banner=_banner(job)
+        )
         res.html = str(html)
         res.timings["html"] = round(time.perf_counter() - t0 - res.timings["execute"], 2)
         if job.pdf:
