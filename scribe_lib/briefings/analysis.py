@@ -78,6 +78,15 @@ def hotspot_map(b, cell: float = 150.0, distance: float = 300.0):
         gpd.GeoSeries([b.boundary], crs="EPSG:27700").boundary.plot(
             ax=ax, color="#1d3557", linewidth=1.4
         )
+    areas = (
+        [g for g in b.responses.actions["area"] if g is not None]
+        if len(b.responses.actions)
+        else []
+    )
+    if areas:
+        gpd.GeoSeries(areas, crs="EPSG:27700").boundary.plot(
+            ax=ax, color="#e9a23b", linewidth=1.2, linestyle="--"
+        )
     ax.scatter(pts["easting"], pts["northing"], s=4, c="#222222", alpha=0.55, linewidths=0)
     _scale_bar(ax)
     ax.set_axis_off()
@@ -94,6 +103,10 @@ def hotspot_map(b, cell: float = 150.0, distance: float = 300.0):
             (-2, "Cold spot, 95%"),
         )
     ]
+    if areas:
+        from matplotlib.lines import Line2D
+
+        legend.append(Line2D([], [], color="#e9a23b", linestyle="--", label="Response area"))
     ax.legend(handles=legend, loc="lower left", fontsize=7, frameon=True)
     ax.set_title(
         f"{b.locality}: Gi* hot spots, {b.period.label()} ({cell:.0f} m cells, {distance:.0f} m neighbourhood)",

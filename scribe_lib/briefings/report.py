@@ -99,15 +99,19 @@ def hotspots(b, cell: float = 150.0, distance: float = 300.0):
     fig, hot = analysis.hotspot_map(b, cell=cell, distance=distance)
     if fig is None:
         return _html(_none(f"Too few located incidents in {b.period.label()} for a hot spot map."))
-    top = hot.head(5).rename(
-        columns={
-            "cell_id": "Cell",
-            "x": "Easting",
-            "y": "Northing",
-            "incidents": "Incidents",
-            "gi_z": "Gi* z",
-            "p_fdr": "p (FDR)",
-        }
+    top = (
+        hot.head(5)
+        .drop(columns=["cell_id"], errors="ignore")
+        .rename(
+            columns={
+                "cell_id": "Cell",
+                "x": "Easting",
+                "y": "Northing",
+                "incidents": "Incidents",
+                "gi_z": "Gi* z",
+                "p_fdr": "p (FDR)",
+            }
+        )
     )
     text = (
         f"<p>{len(hot)} grid cells are significant hot spots (Getis-Ord Gi*, false discovery rate corrected).</p>"
