@@ -18,6 +18,7 @@ from nativeauthenticator.handlers import (
     SignUpHandler,
 )
 from tornado import web
+from tornado.escape import url_escape
 
 from ..errors import NotFoundError, ScribeError
 from . import access_bridge, approval, members
@@ -77,7 +78,7 @@ class ApprovePageHandler(LocalBase):
             message = f"{username} approved: {org}, {role}"
         except ScribeError as exc:
             message = f"{username} not approved: {exc}"
-        self.redirect(self.hub.base_url + "authorize?message=" + web.url_escape(message))
+        self.redirect(self.hub.base_url + "authorize?message=" + url_escape(message))
 
 
 class RevokePageHandler(LocalBase):
@@ -90,7 +91,7 @@ class RevokePageHandler(LocalBase):
             message = f"{username} revoked"
         except ScribeError as exc:
             message = f"{username} not revoked: {exc}"
-        self.redirect(self.hub.base_url + "authorize?message=" + web.url_escape(message))
+        self.redirect(self.hub.base_url + "authorize?message=" + url_escape(message))
 
 
 class NoToggleHandler(LocalBase):
@@ -99,7 +100,7 @@ class NoToggleHandler(LocalBase):
     @needs_scope("admin:users")
     async def get(self, username):
         message = f"approve {username} with an organisation and a role below"
-        self.redirect(self.hub.base_url + "authorize?message=" + web.url_escape(message))
+        self.redirect(self.hub.base_url + "authorize?message=" + url_escape(message))
 
 
 class MembersAPIHandler(APIHandler):

@@ -184,8 +184,10 @@ def common_config(settings: HubSettings) -> dict[str, dict]:
     for i, role in enumerate(settings.roles.values()):
         spawner_override: dict = {"default_url": role.default_url}
         if not role.lab:
+            # no JupyterLab, notebook UI or terminals: Voila (the gallery) only
             spawner_override["args"] = [
-                '--ServerApp.jpserver_extensions={"jupyterlab": false, "notebook": false}'
+                f"--ServerApp.jpserver_extensions={ext}=False"
+                for ext in ("jupyterlab", "notebook", "jupyter_server_terminals")
             ]
         overrides[f"{i:02d}-{role.name}"] = {
             "groups": [role_group(role.name)],

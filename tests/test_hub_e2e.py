@@ -1,0 +1,248 @@
+"""The SCRIBE hub end to end: a real `scribe hub` process, real proxy, real PostgreSQL.
+
+sign up -> login refused ("not authorized") -> manager approves -> login succeeds ->
+server spawns as the user's own Unix account -> the user reads only what the agreement
+allows -> revoke -> refused, and the running server is stopped.
+
+The tests in this module run in order against one hub (module-scoped fixture).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from scribe_lib.access import load_agreement, testing
+from scribe_lib.hub import accounts
+from scribe_lib.hub.testing import NOT_AUTHORIZED, Hub, as_user, free_ports
+
+pytestmark = [pytest.mark.hub, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
+
+MANAGER_PASSWORD = "Manager-Kestrel-2024"
+PASSWORDS = {
+    "alice": "Alice-Harbour-7731",  # police analyst
+    "bob": "Bob-Lantern-8842",  # Luton council analyst
+    "carol": "Carol-Meadow-9953",  # Luton council partner viewer
+    "dave": "Dave-Quarry-1064",  # lockout
+}
+
+
+@pytest.fixture(scope="module")
+def hub():
+    tag = secrets.token_hex(3)
+    base = Path(f"/tmp/scribe-hubtest-{tag}")
+    base.mkdir(mode=0o755)
+    os.chmod(base, 0o755)
+    with testing.scratch_database() as (conninfo, prefix):
+        testing.seed_incidents(conninfo)
+        info = psycopg.conninfo.conninfo_to_dict(conninfo)
+        admin_url = f"postgresql://postgres@127.0.0.1:{info.get('port', 5432)}/{info['dbname']}"
+        agreement = base / "agreement.yml"
+        agreement.write_text(yaml.safe_dump(testing.demo_agreement_data(prefix)))
+        port, api_port, proxy_port = free_ports(3)
+        env = dict(os.environ)
+        env.update(
+            SCRIBE_HUB_PORT=str(port),
+            SCRIBE_HUB_API_PORT=str(api_port),
+            SCRIBE_PROXY_API_PORT=str(proxy_port),
+            SCRIBE_HUB_STATE=str(base / "state"),
+            SCRIBE_ADMIN_URL=admin_url,
+            SCRIBE_AGREEMENT=str(agreement),
+            SCRIBE_HUB_USER_PREFIX=f"h{tag}-",
+            SCRIBE_HUB_HOME_BASE=str(base / "home"),
+            SCRIBE_HUB_USER_ENV=str(base / "user-env"),
+            SCRIBE_ADMIN_PASSWORD=MANAGER_PASSWORD,
+        )
+        h = Hub(base, env, port, f"h{tag}-")
+        h.admin_url, h.agreement = admin_url, agreement
+        try:
+            h.start()
+            yield h
+        finally:
+            h.stop()
+            h.cleanup_accounts()
+
+
+def sysname(hub, name):
+    return f"{hub.prefix}{name}"
+
+
+def test_manager_signs_in_with_the_password_from_the_environment(hub):
+    _, r = hub.login("manager", MANAGER_PASSWORD)
+    assert r.status_code == 302, hub.tail()
+    _, r = hub.login("manager", "not-the-password-at-all")
+    assert r.status_code == 200 and "Invalid username or password" in r.text
+
+
+def test_nobody_can_sign_up_as_the_manager(hub):
+    msg = hub.signup("manager", "Another-Manager-99", "bedfordshire-police")
+    assert "already in use" in msg
+
+
+@pytest.mark.parametrize(
+    "password, why",
+    [("Sh0rt-pw", "shorter than 10"), ("qwertyuiop", "a common password")],
+)
+def test_password_policy_refuses_weak_passwords(hub, password, why):
+    msg = hub.signup("weakling", password, "luton-council")
+    assert "at least 10 characters and is not too common" in msg, why
+    assert "weakling" not in {u["name"] for u in hub.api("GET", "scribe/users").json()}
+
+
+def test_signed_up_users_are_refused_until_approved(hub):
+    for name, org in [("alice", "bedfordshire-police"), ("bob", "luton-council"),
+                      ("carol", "luton-council"), ("dave", "luton-council")]:  # fmt: skip
+        assert (
+            hub.signup(name, PASSWORDS[name], org) == "Your information has been sent to the admin."
+        )
+        _, r = hub.login(name, PASSWORDS[name])
+        assert r.status_code == 200 and f"User {name} {NOT_AUTHORIZED}" in r.text
+    rows = {u["name"]: u for u in hub.api("GET", "scribe/users").json()}
+    assert rows["bob"]["status"] == "pending" and rows["bob"]["requested_org"] == "luton-council"
+    assert rows["bob"]["full_name"] == "Bob Tester"
+    with pytest.raises(KeyError):
+        pwd.getpwnam(sysname(hub, "alice"))  # no Unix account before approval
+
+
+def test_approval_refuses_unknown_users_and_organisations(hub):
+    r = hub.scribe("users", "approve", "nobody", "--org", "luton-council", "--role", "analyst")
+    assert r.returncode != 0 and "no sign-up for 'nobody'" in r.stderr
+    r = hub.scribe("users", "approve", "bob", "--org", "atlantis-council", "--role", "analyst")
+    assert r.returncode != 0 and "not in the data-sharing agreement" in r.stderr
+    r = hub.scribe("users", "approve", "bob", "--org", "luton-council", "--role", "chief")
+    assert r.returncode != 0 and "'chief' is not one of" in r.stderr
+
+
+def test_manager_approves_on_the_command_line_and_on_the_web_page(hub):
+    r = hub.scribe("users", "approve", "alice", "--org", "bedfordshire-police", "--role", "analyst")
+    assert r.returncode == 0, r.stderr + hub.tail()
+    assert "approved alice: bedfordshire-police, analyst" in r.stdout
+    s, _ = hub.login("manager", MANAGER_PASSWORD)
+    page = s.get(hub.url + "/hub/authorize")
+    assert page.status_code == 200 and 'id="member-bob"' in page.text
+    for name, role in [("bob", "analyst"), ("carol", "viewer"), ("dave", "analyst")]:
+        r = s.post(
+            f"{hub.url}/hub/scribe/approve/{name}",
+            data={"_xsrf": s.cookies.get("_xsrf", path="/hub/"), "organisation": "luton-council",
+                  "role": role},
+        )  # fmt: skip
+        assert r.status_code == 200, hub.tail()
+        assert f"{name} approved: luton-council, {role}" in r.text
+    users = {u["name"]: u for u in hub.api("GET", "users").json()}
+    assert sorted(users["bob"]["groups"]) == ["luton-council", "role-analyst"]
+    assert sorted(users["carol"]["groups"]) == ["luton-council", "role-viewer"]
+    listing = hub.scribe("users", "list")
+    assert "carol" in listing.stdout and "viewer" in listing.stdout
+
+
+def test_an_approved_user_gets_a_private_unix_account_and_secret(hub):
+    entry = pwd.getpwnam(sysname(hub, "alice"))
+    assert Path(entry.pw_dir).stat().st_mode & 0o777 == 0o700
+    secret = Path(entry.pw_dir) / accounts.SECRET_RELPATH
+    assert secret.stat().st_mode & 0o777 == 0o600 and secret.stat().st_uid == entry.pw_uid
+    assert secret.read_text().startswith("SCRIBE_STORE=postgresql://")
+
+
+def test_lockout_after_repeated_failed_logins(hub):
+    for _ in range(5):
+        _, r = hub.login("dave", "wrong-password-123")
+        assert r.status_code == 200
+    _, r = hub.login("dave", PASSWORDS["dave"])  # the right password, but locked out
+    assert r.status_code == 200 and "Invalid username or password" in r.text
+    _, r = hub.login("bob", PASSWORDS["bob"])  # others are not locked out
+    assert r.status_code == 302
+
+
+def test_approved_users_log_in_and_their_servers_run_as_their_own_accounts(hub):
+    for name in ("alice", "bob"):
+        s, r = hub.login(name, PASSWORDS[name])
+        assert r.status_code == 302, hub.tail()
+        server = hub.spawn(s, name)
+        pid = hub.api("GET", f"users/{name}").json()["servers"][""]["state"]["pid"]
+        assert Path(f"/proc/{pid}").stat().st_uid == pwd.getpwnam(sysname(hub, name)).pw_uid
+        assert server["url"] == f"/user/{name}/"
+        r = s.get(hub.url + f"/user/{name}/lab")
+        assert r.status_code == 200 and "JupyterLab" in r.text
+
+
+def _expected_partners(agreement_path, org):
+    rules = load_agreement(agreement_path).organisations[org].rules
+    return sorted(r.partner for r in rules if r.precision != "aggregate")
+
+
+READ = """
+import os, psycopg, scribe_lib
+from scribe_lib.api import load
+df = load()
+print("PARTNERS", sorted(df["partner"].unique()))
+print("STORE_IS_OWN_LOGIN", "postgres@" not in os.environ["SCRIBE_STORE"])
+with psycopg.connect(os.environ["SCRIBE_STORE"], autocommit=True) as c:
+    for sql in ["SELECT count(*) FROM scribe.incidents", "SET ROLE postgres"]:
+        try:
+            c.execute(sql)
+            print("ALLOWED", sql)
+        except psycopg.Error as exc:
+            print("REFUSED", type(exc).__name__)
+"""
+
+
+@pytest.mark.parametrize("name, org", [("alice", "bedfordshire-police"), ("bob", "luton-council")])
+def test_each_user_reads_only_what_the_agreement_allows(hub, name, org):
+    s, r = hub.login(name, PASSWORDS[name])
+    assert r.status_code == 302
+    out = hub.run_code(s, name, READ)
+    assert f"PARTNERS {_expected_partners(hub.agreement, org)}" in out, out
+    assert "STORE_IS_OWN_LOGIN True" in out, out
+    assert "ALLOWED" not in out and out.count("REFUSED") == 2, out
+
+
+def test_users_cannot_read_each_others_files_environment_or_secret(hub):
+    alice, bob = sysname(hub, "alice"), sysname(hub, "bob")
+    bob_home = Path(pwd.getpwnam(bob).pw_dir)
+    bob_pid = hub.api("GET", "users/bob").json()["servers"][""]["state"]["pid"]
+    assert b"SCRIBE_STORE=" in Path(f"/proc/{bob_pid}/environ").read_bytes()  # it is there
+    own = as_user(alice, "cat", str(Path(pwd.getpwnam(alice).pw_dir) / accounts.SECRET_RELPATH))
+    assert own.returncode == 0 and "SCRIBE_STORE=" in own.stdout  # alice reads her own
+    for target in [bob_home / accounts.SECRET_RELPATH, Path(f"/proc/{bob_pid}/environ")]:
+        r = as_user(alice, "cat", str(target))
+        assert r.returncode != 0 and "Permission denied" in r.stderr, target
+    r = as_user(alice, "ls", str(bob_home))
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+
+
+def test_a_partner_viewer_lands_on_the_app_gallery_not_jupyterlab(hub):
+    s, r = hub.login("carol", PASSWORDS["carol"])
+    assert r.status_code == 302
+    hub.spawn(s, "carol")
+    landing = s.get(hub.url + "/user/carol/")
+    assert landing.url.endswith("/user/carol/voila/tree/notebooks/apps"), landing.url
+    assert landing.status_code == 200
+    assert s.get(hub.url + "/user/carol/lab").status_code == 404
+
+
+def test_revoked_user_is_refused_and_their_server_stopped(hub):
+    s, _ = hub.login("alice", PASSWORDS["alice"])
+    pid = hub.api("GET", "users/alice").json()["servers"][""]["state"]["pid"]
+    store_url = hub.run_code(s, "alice", "import os; print(os.environ['SCRIBE_STORE'])").strip()
+    r = hub.scribe("users", "revoke", "alice")
+    assert r.returncode == 0 and "revoked alice" in r.stdout, r.stderr + hub.tail()
+    assert hub.api("GET", "users/alice").json()["servers"] == {}
+    assert (
+        not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    )
+    _, r = hub.login("alice", PASSWORDS["alice"])
+    assert r.status_code == 200 and f"User alice {NOT_AUTHORIZED}" in r.text
+    home = s.get(hub.url + "/hub/home", allow_redirects=False)  # the old session is over
+    assert home.status_code == 302 and "/hub/login" in home.headers["location"]
+    with pytest.raises(
+        psycopg.OperationalError, match="alice|password|authentication|not permitted"
+    ):
+        psycopg.connect(store_url).close()
+    users = {u["name"]: u for u in hub.api("GET", "scribe/users").json()}
+    assert users["alice"]["status"] == "revoked" and users["bob"]["status"] == "approved"
