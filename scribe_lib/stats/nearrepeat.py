@@ -180,15 +180,17 @@ def knox_test(
             f"the Knox test needs at least 3 dated, located incidents, not {day.size}"
         )
     pairs = cKDTree(xy).query_pairs(r=float(s_edges[-1]), output_type="ndarray")
-    i, j = pairs[:, 0], pairs[:, 1]
-    d = np.hypot(*(xy[i] - xy[j]).T)
-    sband = np.where(d == 0, 0, np.searchsorted(s_edges, d, side="left") + 1)
+    i, j = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    del pairs
+    d = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+    sband = np.where(d == 0, 0, np.searchsorted(s_edges, d, side="left") + 1).astype(np.intp)
+    del d
     n_s, n_t = s_edges.size + 1, t_edges.size + 1
     totals = _pair_totals(day, t_edges)
     span = int(day.max() - day.min())
     lut = np.searchsorted(t_edges, np.arange(span + 1), side="left").astype(np.int64)
     fn = _close_numba if (_close_numba is not None and engine != "numpy") else _close_numpy
-    args = (i.astype(np.int64), j.astype(np.int64), sband.astype(np.int64), lut)
+    args = (i, j, sband, lut)
     obs = _table(fn, *args, day, n_s, n_t, totals)
     rng = np.random.default_rng(seed)
     total = np.zeros(obs.shape, dtype=np.float64)
