@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+import yaml
 
 from scribe_lib.access import (
     apply_agreement,
@@ -107,7 +108,6 @@ def test_apply_refuses_a_changed_prefix_and_an_uninitialised_store(db):
 
 def test_scribe_access_commands(db, tmp_path, capsys):
     path = tmp_path / "agreement.yml"
-    import yaml
 
     data = demo_agreement_data(db.prefix)
     data["organisations"]["luton-council"]["see"] = data["organisations"]["luton-council"]["see"][

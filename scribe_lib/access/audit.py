@@ -17,7 +17,7 @@ import pandas as pd
 import psycopg
 
 from ..errors import AccessError, StoreError
-from .policies import admin_connect
+from .connect import admin_connect
 
 __all__ = ["record_export", "audit_entries", "AUDIT_COLUMNS"]
 

@@ -13,7 +13,7 @@ import json
 
 import pandas as pd
 
-from .policies import admin_connect
+from .connect import admin_connect
 from .sql import RoleNames, quote
 from .users import role_prefix
 

@@ -19,7 +19,7 @@ from urllib.parse import quote as urlquote
 import psycopg
 
 from ..errors import AccessError, NotFoundError
-from .policies import admin_connect
+from .connect import admin_connect
 from .sql import RoleNames, quote
 
 __all__ = ["provision_user", "revoke_user", "user_url", "login_name", "ROLES", "role_prefix"]
