@@ -39,6 +39,7 @@ from pathlib import Path
 from .briefings import (
     jobs_for,
     load_schedule,
+    org_store_url,
     parse_period,
     publish_dir,
     publish_file,
@@ -148,17 +149,6 @@ def sync_unix_group(unix_group: str, members: list[str], prefix: str) -> list[st
     return accounts
 
 
-def _org_store(store: str, org: str) -> str:
-    """The store URL to render ``org``'s briefings with: on PostgreSQL a login of ``org``."""
-    if not store.startswith(("postgresql://", "postgres://")):
-        return store
-    from .access import provision_user, user_url
-
-    admin = store
-    secret = provision_user(f"briefings-{org}", org, "viewer", admin_url=admin)
-    return user_url(f"briefings-{org}", secret, admin_url=admin)
-
-
 def run_scheduled(sched, period=None, *, members=hub_members, now=None) -> dict:
     """Render and publish every audience's briefings for ``period`` (default: the due one).
 
@@ -179,7 +169,7 @@ def run_scheduled(sched, period=None, *, members=hub_members, now=None) -> dict:
                 sync_unix_group(item.unix_group, members(org), prefix)
             out = publish_dir(sched.out, org, item.unix_group) / str(period)
             names = list(item.localities or localities(store)["name"].astype(str))
-            jobs = jobs_for(names, period=str(period), out=str(out), store=_org_store(store, org),
+            jobs = jobs_for(names, period=str(period), out=str(out), store=org_store_url(store, org),
                             audience=org, categories=item.categories)  # fmt: skip
             results = run_briefings(jobs, workers=sched.jobs)
             publish_file(out, item.unix_group)

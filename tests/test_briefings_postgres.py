@@ -62,11 +62,11 @@ def _render(store: str, out: Path) -> str:
 
 
 def test_database_and_python_views_agree(secured, monkeypatch):
-    from scribe_lib.briefing_service import _org_store
+    from scribe_lib.briefings import org_store_url
 
     admin, conninfo, agreement, tmp = secured
     monkeypatch.setenv("SCRIBE_AGREEMENT", str(agreement))
-    org_url = _org_store(admin, ORG)
+    org_url = org_store_url(admin, ORG)
     assert org_url != admin and "briefings" in org_url  # a login of the organisation
     by_db = _render(org_url, tmp / "db")
     by_python = _render(admin, tmp / "py")

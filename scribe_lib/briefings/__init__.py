@@ -9,7 +9,7 @@ See ``docs/briefings.md``.
 """
 
 from .analysis import before_after, hotspot_map, hour_weekday, near_repeat, repeat_locations, wdq
-from .audience import AudienceView, audience_view
+from .audience import AudienceView, audience_view, org_store_url
 from .periods import Period, parse_period
 from .render import (
     BriefingJob,
@@ -45,6 +45,7 @@ __all__ = [
     "load_responses",
     "load_schedule",
     "near_repeat",
+    "org_store_url",
     "parse_period",
     "pdf_from_html",
     "prepare",

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import AccessError, NotFoundError
 
-__all__ = ["AudienceView", "agreement_path", "audience_view"]
+__all__ = ["AudienceView", "agreement_path", "audience_view", "org_store_url"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +31,33 @@ def agreement_path(path: str | os.PathLike | None = None) -> Path:
         or os.environ.get("SCRIBE_AGREEMENT")
         or _ROOT / "hub_config" / "data_sharing_agreement.yml"
     )
+
+
+def org_store_url(store: str, org: str | None) -> str:
+    """The store URL a briefing for ``org`` reads: on PostgreSQL a login of ``org``.
+
+    Given the administrator's URL of a PostgreSQL store, provisions (or rotates the
+    password of) the viewer login ``briefings-<org>`` in the organisation with
+    :func:`scribe_lib.access.provision_user` and returns its URL, so the database's
+    row-level security decides what the briefing sees. Any other store is returned as is.
+
+    Raises
+    ------
+    scribe_lib.AccessError
+        When the URL is not a superuser's (say so and how to fix it).
+    """
+    if org is None or not str(store).startswith(("postgresql://", "postgres://")):
+        return store
+    from ..access import provision_user, user_url
+
+    try:
+        secret = provision_user(f"briefings-{org}", org, "viewer", admin_url=store)
+    except AccessError as exc:
+        raise AccessError(
+            f"a briefing for {org} on PostgreSQL reads through {org}'s own login, which only "
+            f"the administrator's URL can provision: {exc}"
+        ) from None
+    return user_url(f"briefings-{org}", secret, admin_url=store)
 
 
 @dataclass

@@ -131,8 +131,11 @@ def run(
     parse_period(period)  # fail early on a bad period
     if bool(localities) == bool(all_):
         raise click.UsageError("give --locality NAME (one or more) or --all")
+    from ..briefings import org_store_url
+
     store = _store_url(ctx.obj["store"])
     names = _all_localities(store) if all_ else list(localities)
+    store = org_store_url(store, audience)  # PostgreSQL: read as the organisation
     out_dir = Path(out).resolve()
     todo = jobs_for(
         names, period=period, out=str(out_dir), store=store, comparison=comparison,
