@@ -143,3 +143,27 @@ def test_removing_an_organisation_leaves_its_users_with_nothing(db):
     with db.connect(f"u{ORGS.index('bedford-council')}") as c:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="scribe_shared"):
             c.execute("SELECT count(*) FROM scribe_shared.read_incidents()")
+
+
+def test_scribe_lib_reads_of_a_hub_user_go_through_the_agreement(db):
+    import scribe_lib
+
+    with psycopg.connect(db.url) as c:
+        c.execute(
+            "INSERT INTO scribe.localities (name, kind, label, geom) VALUES ('Box', 'ward', "
+            "'Box', ST_Multi(ST_MakeEnvelope(505000, 220000, 515000, 230000, 27700)))"
+        )
+    luton = ORGS.index("luton-council")
+    agreement = parse_agreement(db.agreement_data)
+    expected = _allowed(_active(db.url), agreement, "luton-council")
+    expected = expected[expected["precision"] != "aggregate"]
+    url = db.users[f"u{luton}"]
+    gdf = scribe_lib.load(url)
+    assert sorted(gdf["incident_id"]) == sorted(expected["incident_id"])
+    assert gdf.loc[gdf["partner"] == "bedfordshire-police", "description"].isna().all()
+    box = scribe_lib.load(url, locality="Box", located_only=True)
+    assert 0 < len(box) < len(gdf)
+    assert box.geometry.x.between(505000, 515000).all()
+    assert scribe_lib.localities(url)["name"].tolist() == ["Box"]
+    cov = scribe_lib.coverage(url)
+    assert set(cov["partner"]) == {"luton-council", "bedfordshire-police", "bedfordshire-fire"}
