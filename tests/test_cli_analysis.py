@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from shapely import box
 
 from scribe_lib.cli import main
 from scribe_lib.schema import INCIDENT_COLUMNS, conform
@@ -101,6 +102,12 @@ def store(tmp_path_factory):
             (dt.date(2024, 5, 1), dt.date(2024, 12, 1)),
             "cccc",
         )
+    towns = gpd.GeoDataFrame(
+        {"name": ["Westham", "Eastham"], "label": ["test town", "test town"]},
+        geometry=[box(500_000, 230_000, 503_000, 236_000), box(503_000, 230_000, 506_000, 236_000)],
+        crs="EPSG:27700",
+    )
+    st.write_localities(towns, "town")
     st.close()
     return str(path)
 
@@ -287,3 +294,17 @@ def test_bad_inputs(store, tmp_path, capsys):
     assert "'nowhere at all' is not a file" in capsys.readouterr().err
     assert run(store, "emerging", "--partner", "nobody", "--out", str(tmp_path / "e.csv")) == 2
     assert "no incident matches" in capsys.readouterr().err
+
+
+def test_trends_by_locality_kind(store, tmp_path):
+    out = tmp_path / "areas.csv"
+    assert run(store, "trends", "--partner", "council-a", "--areas", "town", "--out", str(out)) == 0
+    df = pd.read_csv(out)
+    assert set(df["area"].dropna()) == {"Westham", "Eastham"}
+    # nothing lost: a few near repeats shifted 30 m east of x = 506,000 fall outside both
+    # towns and are counted with a blank area
+    assert df["count"].sum() == 1420
+    assert 0 < df.loc[df["area"].isna(), "count"].sum() < 10
+    east = df.loc[df["area"] == "Eastham", "count"].sum()
+    assert east >= 120  # the December cluster is at x 503,010-503,240: Eastham
+    assert run(store, "trends", "--areas", "ward", "--out", str(out)) == 2

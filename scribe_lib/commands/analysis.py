@@ -238,6 +238,12 @@ def near_repeat(
     help="counts/compare: category, partner, ward_code... (repeatable).",
 )
 @click.option(
+    "--areas",
+    "area_kind",
+    metavar="KIND",
+    help="counts: count by the store's localities of this kind (e.g. town); adds --by area.",
+)
+@click.option(
     "--window",
     type=click.IntRange(min=1),
     default=3,
@@ -260,6 +266,7 @@ def trends(
     kind,
     freq,
     by,
+    area_kind,
     window,
     current,
     baseline,
@@ -279,7 +286,15 @@ def trends(
         from ..api import coverage
 
         cov = coverage((ctx.find_root().obj or {}).get("store"))
-        res = tr.counts_by_period(inc, freq, by=list(by), coverage=cov, window=window)
+        areas = None
+        if area_kind:
+            from ..api import localities
+
+            areas = localities((ctx.find_root().obj or {}).get("store"), kind=area_kind)
+            if areas.empty:
+                raise ScribeError(f"no locality of kind {area_kind!r} in the store")
+            by = [*by, "area"] if "area" not in by else list(by)
+        res = tr.counts_by_period(inc, freq, by=list(by), coverage=cov, window=window, areas=areas)
     elif kind == "compare":
         if not current or not baseline:
             raise click.UsageError(

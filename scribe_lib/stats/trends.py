@@ -85,7 +85,8 @@ def counts_by_period(
         ``by`` includes ``"partner"``; otherwise ``complete`` is False for that period and
         ``count`` is NaN if no partner has data.
     areas : geopandas.GeoDataFrame, optional
-        Polygons with a ``name`` column; each located incident gets the first area holding it.
+        Polygons with a ``name`` column; each located incident gets the first area holding
+        it; incidents outside every area (or without a location) get ``area`` NA and are kept.
     window : int
         Periods in the trailing rolling mean (NaN until ``window`` periods with data exist).
     start, end : date-like, optional
