@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from scribe_lib.stats import count_in_grid, default_cell_size, make_grid
+from scribe_lib.stats.grid import grid_raster
 
 
 def incidents(xy, categories=None):
@@ -125,3 +126,13 @@ def test_wrong_crs_and_no_location_are_refused():
         make_grid(wgs, cell=100)
     with pytest.raises(ValueError, match="no located incidents"):
         make_grid(incidents([None, None]), cell=100)
+
+
+def test_grid_raster_lays_cells_out_north_row_first():
+    g = make_grid(box(500_000, 200_000, 500_300, 200_200), cell=100)
+    g["v"] = np.arange(len(g), dtype=float)  # cell_id: west to east, then south to north
+    arr, extent = grid_raster(g.iloc[1:], "v")  # leave a cell out: it becomes NaN
+    assert extent == (500_000, 500_300, 200_000, 200_200)
+    np.testing.assert_array_equal(arr, [[3, 4, 5], [np.nan, 1, 2]])
+    with pytest.raises(ValueError, match="needs square cells"):
+        grid_raster(make_grid(box(500_000, 200_000, 500_300, 200_200), 100, "hex"), "x")

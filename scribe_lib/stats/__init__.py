@@ -15,6 +15,7 @@ __all__ = [
     "make_grid",
     "count_in_grid",
     "default_cell_size",
+    "grid_raster",
     "gi_star",
     "gi_star_z",
     "hotspots",

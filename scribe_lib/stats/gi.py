@@ -212,7 +212,12 @@ def hotspots(incidents, cell=None, distance=None, area=None, harm=None, shape="s
     GeoDataFrame
         As :func:`gi_star`, with ``incidents`` (and ``harm``) per cell.
     """
-    grid = make_grid(incidents, cell=cell, shape=shape, area=area)
-    counted = count_in_grid(incidents, grid, harm=harm)
-    value = "harm" if harm is not None and harm is not False else "incidents"
-    return gi_star(counted, value=value, distance=distance, **gi_kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grid = make_grid(incidents, cell=cell, shape=shape, area=area)
+        counted = count_in_grid(incidents, grid, harm=harm)
+        value = "harm" if harm is not None and harm is not False else "incidents"
+        out = gi_star(counted, value=value, distance=distance, **gi_kw)
+    for w in caught:  # re-issue so that they point at the caller's line
+        warnings.warn(w.message, w.category, stacklevel=2)
+    return out

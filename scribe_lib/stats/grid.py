@@ -24,6 +24,7 @@ __all__ = [
     "located_points",
     "grid_cell_size",
     "cell_index",
+    "grid_raster",
 ]
 
 #: grids with more cells than this are refused (a 100 m grid over all of England has ~13 million).
@@ -292,3 +293,32 @@ def count_in_grid(incidents, grid, harm=None):
         w = harm_values(incidents, harm).to_numpy(float)[mask]
         out["harm"] = np.bincount(idx[inside], weights=w[inside], minlength=len(grid))
     return out
+
+
+def grid_raster(grid: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, tuple[float, ...]]:
+    """A column of a square grid as a 2-D array, for ``matplotlib.pyplot.imshow``.
+
+    Parameters
+    ----------
+    grid : GeoDataFrame
+        Square cells from :func:`make_grid` (with ``x``, ``y``) and the ``column``.
+    column : str
+        The values to lay out.
+
+    Returns
+    -------
+    (ndarray, tuple)
+        Array of shape (rows, columns), north row first, NaN where the grid has no cell;
+        and the extent ``(west, east, south, north)`` in metres (EPSG:27700), as ``imshow``
+        takes it with ``origin="upper"``.
+    """
+    shape, cell = grid_cell_size(grid)
+    if shape != "square":
+        raise ValueError("grid_raster needs square cells; plot hexagons with grid.plot()")
+    gx, gy = grid["x"].to_numpy(float), grid["y"].to_numpy(float)
+    col = np.rint((gx - gx.min()) / cell).astype(np.int64)
+    row = np.rint((gy.max() - gy) / cell).astype(np.int64)
+    out = np.full((row.max() + 1, col.max() + 1), np.nan)
+    out[row, col] = grid[column].to_numpy(dtype=float, na_value=np.nan)
+    h = cell / 2
+    return out, (gx.min() - h, gx.max() + h, gy.min() - h, gy.max() + h)
