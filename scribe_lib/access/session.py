@@ -2,17 +2,16 @@
 
 The PostgreSQL store asks :func:`shared_tables` once when it connects. For a hub user it
 returns where each logical table is read from, so :func:`scribe_lib.load` and friends go
-through the audited, agreement-enforcing read path without any other change.
+through the audited, agreement-enforcing read path without any other change; before each
+read the store calls :func:`shared_incidents_call` so that the read function itself applies
+the filter, and the audit trail records the filter and the exact number of rows.
 """
 
 from __future__ import annotations
 
-import json
+from psycopg import sql
 
-__all__ = ["shared_tables", "describe_read", "READ_FILTER_SETTING"]
-
-#: session setting the store fills with the filter of its next read (recorded in the audit).
-READ_FILTER_SETTING = "scribe.read_filter"
+__all__ = ["shared_tables", "shared_incidents_call"]
 
 _PROBE = """
 SELECT
@@ -48,16 +47,37 @@ def shared_tables(conn) -> dict[str, str] | None:
     }
 
 
-def describe_read(conn, where: list[str], params: list) -> None:
-    """Tell the audit trail the filter of the next read on ``conn`` (self-described).
+def shared_incidents_call(conn, category=None, partner=None, start=None, end=None) -> str:
+    """The read function called with the store's filters, as an SQL relation.
 
-    The database records the query text and the row count itself; this adds the values of
-    the store's placeholders, which the query text does not show.
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        The hub user's connection (for quoting).
+    category, partner : list of str, optional
+        Taxonomy categories and partners to keep.
+    start, end : datetime-like, optional
+        Half-open bounds on ``period_start``.
+
+    Returns
+    -------
+    str
+        e.g. ``scribe_shared.read_incidents(ARRAY['burglary']::text[], NULL, ...)``, with
+        every value quoted by psycopg (never formatted by hand).
     """
-    shown = [
-        "<geometry>" if isinstance(p, bytes | bytearray | memoryview) else str(p) for p in params
-    ]
-    conn.execute(
-        "SELECT set_config(%s, %s, false)",
-        [READ_FILTER_SETTING, json.dumps({"where": where, "params": shown})],
+
+    def lit(value, cast):
+        if value is None:
+            return sql.SQL("NULL::" + cast)
+        if cast == "timestamp":
+            value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+            return sql.SQL("{}::timestamp").format(sql.Literal(str(value)))
+        return sql.SQL("{}::text[]").format(sql.Literal([str(v) for v in value]))
+
+    call = sql.SQL("scribe_shared.read_incidents({}, {}, {}, {}, 'scribe_lib')").format(
+        lit(category or None, "text[]"),
+        lit(partner or None, "text[]"),
+        lit(start, "timestamp"),
+        lit(end, "timestamp"),
     )
+    return call.as_string(conn)

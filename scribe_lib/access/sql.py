@@ -208,8 +208,7 @@ def read_functions_sql(gis: str, grid: int) -> str:
     half = grid / 2
     filt = (
         "jsonb_strip_nulls(jsonb_build_object('category', {fn}.categories, 'partner', "
-        "{fn}.partners, 'start', {fn}.start_date, 'end', {fn}.end_date, 'purpose', {fn}.purpose, "
-        "'client', client))"
+        "{fn}.partners, 'start', {fn}.start_date, 'end', {fn}.end_date, 'purpose', {fn}.purpose))"
     )
     snap = (
         f"CROSS JOIN LATERAL (SELECT floor(i.easting / {grid}) * {grid} + {half} AS easting, "
@@ -231,7 +230,8 @@ def read_functions_sql(gis: str, grid: int) -> str:
           AND ({fn}.start_date IS NULL OR i.period_start >= {fn}.start_date)
           AND ({fn}.end_date IS NULL OR i.period_start < {fn}.end_date)"""
     args = """categories text[] DEFAULT NULL, partners text[] DEFAULT NULL,
-    start_date date DEFAULT NULL, end_date date DEFAULT NULL, purpose text DEFAULT NULL"""
+    start_date timestamp DEFAULT NULL, end_date timestamp DEFAULT NULL,
+    purpose text DEFAULT NULL"""
     header = "LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
     return f"""
 CREATE TYPE scribe_shared.incident AS (
@@ -239,13 +239,8 @@ CREATE TYPE scribe_shared.incident AS (
 
 CREATE FUNCTION scribe_shared.read_incidents({args})
 RETURNS SETOF scribe_shared.incident {header} AS $fn$
-DECLARE n bigint; client jsonb;
+DECLARE n bigint;
 BEGIN
-    BEGIN
-        client := nullif(current_setting('scribe.read_filter', true), '')::jsonb;
-    EXCEPTION WHEN others THEN
-        client := to_jsonb(current_setting('scribe.read_filter', true));
-    END;
     RETURN QUERY SELECT
         {select}
         {common.format(extra=snap, fn="read_incidents")}
@@ -262,13 +257,8 @@ END $fn$;
 CREATE FUNCTION scribe_shared.read_incident_counts({args})
 RETURNS TABLE (area_kind text, area_code text, month date, partner text, category text,
                incidents bigint, suppressed boolean) {header} AS $fn$
-DECLARE n bigint; client jsonb;
+DECLARE n bigint;
 BEGIN
-    BEGIN
-        client := nullif(current_setting('scribe.read_filter', true), '')::jsonb;
-    EXCEPTION WHEN others THEN
-        client := to_jsonb(current_setting('scribe.read_filter', true));
-    END;
     RETURN QUERY SELECT a.kind, a.code, date_trunc('month', i.period_start)::date,
         i.partner::text, i.category::text,
         CASE WHEN r.suppress AND count(*) < (SELECT value::int FROM scribe_access.config
