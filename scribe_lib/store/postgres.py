@@ -172,15 +172,15 @@ class PostgresStore(Store):
             return pd.DataFrame(cur.fetchall(), columns=cols)
 
     def incidents_relation(self) -> str:
-        return self.incidents_view or super().incidents_relation()
+        pending, self._next_read = getattr(self, "_next_read", None), None  # used once
+        return pending or self.incidents_view or super().incidents_relation()
 
-    def _select_incidents(self, columns, where, params, locality):
-        sql, params = super()._select_incidents(columns, where, params, locality)
-        if self.shared:  # the audit trail records the filter values of a hub user's read
-            from ..access.session import describe_read
+    def _filters(self, category, partner, start, end, located_only):
+        if self.shared:  # a hub user: the audited read function applies the filter too
+            from ..access.session import shared_incidents_call
 
-            describe_read(self.con, sql.split(" WHERE ", 1)[1:], params)
-        return sql, params
+            self._next_read = shared_incidents_call(self.con, category, partner, start, end)
+        return super()._filters(category, partner, start, end, located_only)
 
     def insert_submission(self, meta: dict) -> int:
         cols = list(meta)
