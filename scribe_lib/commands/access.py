@@ -108,12 +108,18 @@ def audit_command(ctx: click.Context, user: str | None, since: str | None, as_js
     if df.empty:
         click.echo("no audit entries")
         return
+    click.echo(
+        f"{'at (UTC)':<19} {'user':<20} {'organisation':<28} {'action':<9} {'what':<16} "
+        f"{'rows':>8} filter"
+    )
     for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
-        rows = "" if rec.rows is None else f"{int(rec.rows):>8} rows"
+        rows = "" if rec.rows is None else str(int(rec.rows))
         filt = rec.filter if rec.filter and rec.filter != "{}" else ""
+        if rec.action in ("apply", "provision", "revoke", "retention"):
+            filt = f"{filt} (by {rec.db_user})".strip()
         click.echo(
             f"{rec.at:%Y-%m-%d %H:%M:%S} {rec.username:<20} {rec.org or '-':<28} "
-            f"{rec.action:<9} {rec.relation or '':<16} {rows:>13} {filt}"
+            f"{rec.action:<9} {rec.relation or '':<16} {rows:>8} {filt}"
         )
 
 
