@@ -142,7 +142,8 @@ def _grid():
 
 def test_cube_gi_equals_brute_force_formula():
     inc = _cube_incidents()
-    cells, starts, counts, z, p, _ = space_time_gi(inc, grid=_grid(), time_step=1)
+    cube = space_time_gi(inc, grid=_grid(), time_step=1)
+    cells, starts, counts, z, p = cube.cells, cube.periods, cube.counts, cube.z, cube.p
     assert len(starts) == 6 and counts.sum() == len(inc)
     # brute force: bins (c, t) and (c', t') neighbours when centres within 150 m and 0 <= t - t' <= 1
     xy = cells[["x", "y"]].to_numpy()
@@ -203,3 +204,26 @@ def test_month_precision_left_out_of_weeks_with_warning():
     with pytest.warns(UserWarning, match="10 incident"):
         out = emerging_hotspots(inc, grid=_grid(), period="week")
     assert out["incidents"].sum() == len(inc) - 10
+
+
+def test_harm_weighted_cube_uses_the_weights():
+    # two final-month clusters of 20: violence (weight 10) in the centre cell 40, anti-social
+    # behaviour (weight 1) in cell 10 at (150, 150): equal by counts, not by harm
+    inc = _cube_incidents(extra_final=20).copy()
+    inc["category"] = "asb"
+    inc.loc[inc.index[-20:], "category"] = "violence"
+    more = _cube_incidents(extra_final=20).iloc[-20:].copy()
+    more["geometry"] = gpd.points_from_xy([150] * 20, [150] * 20)
+    more["category"] = "asb"
+    inc = pd.concat([inc, more], ignore_index=True)
+    weights = {"asb": 1.0, "violence": 10.0}
+    plain = space_time_gi(inc, grid=_grid())
+    weighted = space_time_gi(inc, grid=_grid(), harm=weights)
+    np.testing.assert_array_equal(weighted.counts, plain.counts)
+    row = {c: int(np.flatnonzero(weighted.cells["cell_id"] == c)[0]) for c in (10, 40)}
+    assert weighted.values[row[40], 5] == 1 + 20 * 10.0  # one asb + 20 violence x 10
+    assert weighted.values.sum() == (len(inc) - 20) + 200
+    assert plain.z[row[40], 5] == pytest.approx(plain.z[row[10], 5], abs=1e-9)
+    assert weighted.z[row[40], 5] > weighted.z[row[10], 5] + 1
+    out = emerging_hotspots(inc, grid=_grid(), harm=weights)
+    assert out["harm"].sum() == pytest.approx(weighted.values.sum())

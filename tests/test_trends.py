@@ -250,3 +250,12 @@ def test_compare_keeps_missing_category_as_its_own_group():
     out = compare_periods(inc, ("2024-02", "2024-02"), ("2024-01", "2024-01")).set_index("category")
     assert out.loc["(not given)", "baseline"] == 1 and out.loc["burglary", "baseline"] == 1
     assert out["current"].sum() + out["baseline"].sum() == 3
+
+
+def test_harm_weighted_counts():
+    rows = _monthly({"2024-01": 2, "2024-02": 1}) + _monthly({"2024-02": 3}, "asb", "council")
+    out = counts_by_period(_inc(rows), harm={"burglary": 2.5, "asb": 0.4}).set_index("period")
+    # January: 2 burglaries x 2.5 = 5.0; February: 1 x 2.5 + 3 x 0.4 = 3.7
+    assert out.loc["2024-01-01", "harm"] == pytest.approx(5.0)
+    assert out.loc["2024-02-01", "harm"] == pytest.approx(3.7)
+    assert out["count"].tolist() == [2, 4]

@@ -10,6 +10,8 @@ of the whole cube; each location's series of Gi* results is then given a pattern
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -28,7 +30,20 @@ from ._gi_core import gi_star_z
 from ._mannkendall import mann_kendall
 from ._periods import assign_periods
 
-__all__ = ["emerging_hotspots", "space_time_gi", "classify_patterns", "PATTERNS"]
+__all__ = ["emerging_hotspots", "space_time_gi", "classify_patterns", "PATTERNS", "SpaceTimeCube"]
+
+
+class SpaceTimeCube(NamedTuple):
+    """The cube of :func:`space_time_gi`; arrays are (cells x periods), oldest period first."""
+
+    cells: gpd.GeoDataFrame  # cell_id, x, y, geometry of the analysed cells
+    periods: pd.DatetimeIndex  # start of each period
+    counts: np.ndarray  # incidents per bin
+    values: np.ndarray  # analysed value per bin (counts, or harm sums)
+    z: np.ndarray  # Gi* z
+    p: np.ndarray  # two-sided p
+    p_adj: np.ndarray  # p after the multiple-testing correction
+
 
 #: every pattern, hot then cold, in order of precedence, then "no pattern".
 PATTERNS = tuple(
@@ -146,12 +161,14 @@ def space_time_gi(
     end=None,
     correction: str = "fdr",
     alpha: float = 0.05,
-):
+    harm=None,
+) -> SpaceTimeCube:
     """Gi* z of every bin of the space-time cube (cells with at least one incident).
 
-    Returns ``(cells, periods, counts, z, p, p_adj)``: the analysed cells (GeoDataFrame
-    with ``cell_id, x, y, geometry``), the period start dates, and (cells x periods)
-    arrays of counts, Gi* z, two-sided p and adjusted p. See :func:`emerging_hotspots`.
+    Returns a :class:`SpaceTimeCube`: the analysed cells (GeoDataFrame with ``cell_id, x,
+    y, geometry``), the period start dates, and (cells x periods) arrays of incident
+    counts, the analysed values (counts, or harm sums when ``harm`` is given), Gi* z,
+    two-sided p and adjusted p. Parameters as :func:`emerging_hotspots`.
     """
     if not isinstance(time_step, int | np.integer) or time_step < 0:
         raise ScribeError(f"time_step must be a whole number of periods >= 0, not {time_step!r}")
@@ -172,6 +189,13 @@ def space_time_gi(
     local = np.searchsorted(used, c_idx[ok])
     counts = np.zeros((used.size, n_periods))
     np.add.at(counts, (local, t_idx[ok]), 1.0)
+    values = counts
+    if harm is not None and harm is not False:
+        from .harm import harm_values
+
+        values = np.zeros_like(counts)
+        w = harm_values(pts, harm).to_numpy(float)[ok]
+        np.add.at(values, (local, t_idx[ok]), w)
     cells = grid.iloc[used].reset_index(drop=True)
     if distance is None:
         distance = 1.5 * cell_side(grid)  # the 8 adjacent squares / 6 adjacent hexagons
@@ -181,13 +205,13 @@ def space_time_gi(
         cells.geometry.centroid.x.to_numpy(), cells.geometry.centroid.y.to_numpy(), distance
     )
     W = cube_weights(Ws, n_periods, int(time_step))
-    y = counts.T.ravel()  # period-major, as cube_weights expects
+    y = values.T.ravel()  # period-major, as cube_weights expects
     z = gi_star_z(y, W).reshape(n_periods, used.size).T
     from scipy.stats import norm
 
     p = 2.0 * norm.sf(np.abs(z))
     p_adj = adjust_p(p.ravel(), correction).reshape(p.shape)
-    return cells, edges[:-1], counts, z, p, p_adj
+    return SpaceTimeCube(cells, edges[:-1], counts, values, z, p, p_adj)
 
 
 def emerging_hotspots(
@@ -204,6 +228,7 @@ def emerging_hotspots(
     end=None,
     alpha: float = 0.05,
     correction: str = "fdr",
+    harm=None,
 ) -> gpd.GeoDataFrame:
     """Emerging hot spot pattern of every grid cell with incidents (ArcGIS Pro's method).
 
@@ -232,6 +257,10 @@ def emerging_hotspots(
         Significance level for hot/cold bins (after ``correction``) and for the trend.
     correction : {"fdr", "holm", "none"}
         Multiple-testing correction over all bins of the cube (Benjamini-Hochberg default).
+    harm : bool, dict, str or path, optional
+        Analyse harm (the sum of the incidents' category weights, see
+        :func:`scribe_lib.stats.load_harm_weights`) instead of counts: Gi* and both
+        Mann-Kendall trends then run on the harm series, and ``harm`` is added.
 
     Returns
     -------
@@ -244,27 +273,20 @@ def emerging_hotspots(
         z series, which decides intensifying/diminishing). ``attrs["periods"]`` holds the
         period start dates.
     """
-    cells, starts, counts, z, p, p_adj = space_time_gi(
-        incidents,
-        cell,
-        period,
-        distance,
-        time_step,
-        area=area,
-        grid=grid,
-        shape=shape,
-        start=start,
-        end=end,
-        correction=correction,
-        alpha=alpha,
-    )
+    cube = space_time_gi(
+        incidents, cell, period, distance, time_step, area=area, grid=grid, shape=shape,
+        start=start, end=end, correction=correction, alpha=alpha, harm=harm,
+    )  # fmt: skip
+    cells, starts, counts, z, p_adj = cube.cells, cube.periods, cube.counts, cube.z, cube.p_adj
     zf = np.nan_to_num(z, nan=0.0)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
     hot, cold = sig & (zf > 0), sig & (zf < 0)
-    _, mk_z, mk_p = mann_kendall(counts)
+    _, mk_z, mk_p = mann_kendall(cube.values)
     _, g_z, g_p = mann_kendall(zf)
     out = cells.copy()
     out["incidents"] = counts.sum(axis=1).astype(np.int64)
+    if cube.values is not counts:
+        out["harm"] = cube.values.sum(axis=1)
     out["periods"] = counts.shape[1]
     out["n_hot"] = hot.sum(axis=1)
     out["n_cold"] = cold.sum(axis=1)

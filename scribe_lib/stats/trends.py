@@ -63,6 +63,7 @@ def counts_by_period(
     coverage: pd.DataFrame | None = None,
     areas: gpd.GeoDataFrame | None = None,
     window: int = 3,
+    harm=None,
     start=None,
     end=None,
 ) -> pd.DataFrame:
@@ -89,6 +90,9 @@ def counts_by_period(
         it; incidents outside every area (or without a location) get ``area`` NA and are kept.
     window : int
         Periods in the trailing rolling mean (NaN until ``window`` periods with data exist).
+    harm : bool, dict, str or path, optional
+        Harm weights per category (:func:`scribe_lib.stats.load_harm_weights`; True = the
+        built-in table): adds ``harm``, the sum of the incidents' weights (NaN = no data).
     start, end : date-like, optional
         First and last day counted (default: the incidents' span).
 
@@ -113,7 +117,14 @@ def counts_by_period(
     keep = idx >= 0
     sel = df.loc[keep, by].copy()
     sel["_p"] = idx[keep]
-    counts = sel.groupby(["_p", *by], dropna=False, observed=True).size().rename("count")
+    sel["count"] = 1.0
+    weighted = harm is not None and harm is not False
+    if weighted:
+        from .harm import harm_values
+
+        sel["harm"] = harm_values(df.loc[keep], harm).to_numpy(float)
+    values = ["count", "harm"] if weighted else ["count"]
+    counts = sel.groupby(["_p", *by], dropna=False, observed=True)[values].sum()
     periods = pd.DataFrame({"_p": np.arange(len(edges) - 1)})
     if by:  # every period x every group seen in the data (empty periods as 0)
         full = periods.merge(df[by].drop_duplicates(), how="cross")
@@ -126,13 +137,13 @@ def counts_by_period(
         cov = _covered(coverage, edges)
         if "partner" in by:
             out = out.merge(cov, on=["partner", "_p"], how="left")
-            out.loc[out["covered"].eq(False), "count"] = np.nan
+            out.loc[out["covered"].eq(False), values] = np.nan
             out["complete"] = out["covered"].fillna(True).astype(bool)
         else:
             partners = pd.unique(df["partner"].dropna()) if "partner" in df else []
             c = cov[cov["partner"].isin(partners)].groupby("_p")["covered"]
             out["complete"] = out["_p"].map(c.all()).fillna(True).astype(bool)
-            out.loc[~out["_p"].map(c.any()).fillna(True).astype(bool), "count"] = np.nan
+            out.loc[~out["_p"].map(c.any()).fillna(True).astype(bool), values] = np.nan
         out = out.drop(columns="covered", errors="ignore")
     out.insert(0, "period", edges[:-1][out["_p"].to_numpy()])
     out = out.sort_values([*by, "_p"], kind="stable").reset_index(drop=True)
@@ -149,5 +160,5 @@ def counts_by_period(
     prev["period"] = prev["period"] + shift
     out = out.merge(prev, on=["period", *by], how="left")
     out["change_vs_last_year"] = out["count"] - out["last_year"]
-    cols = ["period", *by, "count", "rolling_mean", "last_year", "change_vs_last_year", "complete"]
+    cols = ["period", *by, *values, "rolling_mean", "last_year", "change_vs_last_year", "complete"]
     return out[cols]
