@@ -56,6 +56,21 @@ def test_base_tables_cannot_be_read(db):
             assert "permission denied" in _refused(c, f"SELECT * FROM {rel}")  # fmt: skip
 
 
+def test_no_side_door_to_the_base_tables(db):
+    """COPY, planner statistics and the catalogue do not give the base rows away."""
+    with psycopg.connect(db.url, autocommit=True) as admin:
+        admin.execute("ANALYZE scribe.incidents")
+        assert admin.execute(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = 'scribe'"
+        ).fetchone()[0] > 0  # fmt: skip
+    with db.connect("alice") as c:
+        assert "permission denied" in _refused(c, "COPY scribe.incidents TO STDOUT")
+        assert "permission denied" in _refused(c, "COPY (SELECT 1 FROM scribe.incidents) TO STDOUT")
+        stats = c.execute("SELECT count(*) FROM pg_stats WHERE schemaname = 'scribe'").fetchone()
+        assert stats[0] == 0  # most common values of description would be a leak
+        assert "permission denied" in _refused(c, "SELECT pg_read_file('pg_hba.conf')")
+
+
 def test_incidents_cannot_be_written_or_truncated(db):
     statements = [
         "INSERT INTO scribe.incidents (incident_id, partner, source, submission_id, category) "
@@ -147,10 +162,12 @@ def test_another_organisations_restricted_rows_are_not_visible(db):
             "USING (submission_id) WHERE s.superseded_by IS NOT NULL"
         ).fetchone()[0]
         subs = {r[0] for r in c.execute("SELECT DISTINCT partner FROM scribe_shared.submissions")}
+        counted = {r[0] for r in c.execute("SELECT partner FROM scribe_shared.incident_counts")}
     # Luton sees its own and police crime/ASB rows; fire only as counts; other councils never.
     assert set(partners) == {"luton-council", "bedfordshire-police"}
     assert asked == 0 and superseded == 0
     assert subs == {"luton-council", "bedfordshire-police", "bedfordshire-fire"}
+    assert counted == subs  # fire as counts only; the other councils not even counted
 
 
 def test_restricted_columns_are_refused_or_masked(db):
