@@ -85,6 +85,11 @@ def revoke_strays(conn, names: RoleNames) -> None:
 
 
 def policies(conn, names: RoleNames) -> None:
+    """Enable and force row-level security on the base tables and the audit; (re)create policies.
+
+    The loader may do anything to the base tables; the reader may SELECT the rows of the
+    session user's organisation; the audit accepts rows only from the auditor and the loader.
+    """
     loader, reader, managers = map(quote, (names.loader, names.reader, names.managers))
     reader_rules = {
         "incidents": "EXISTS (SELECT 1 FROM scribe_access.session_rules r WHERE "
@@ -124,6 +129,11 @@ def policies(conn, names: RoleNames) -> None:
 
 
 def grants(conn, names: RoleNames, agreement: Agreement, orgs: dict[str, str]) -> None:
+    """Grant the reader, auditor, managers and organisation roles exactly what they need.
+
+    An organisation gets SELECT on the base fields of ``scribe_shared.incidents`` plus the
+    restricted fields some row-level rule of it lists (none if it sees only aggregates).
+    """
     reader, managers = quote(names.reader), quote(names.managers)
     conn.execute(f"GRANT USAGE ON SCHEMA scribe, scribe_access, scribe_shared TO {reader}")
     conn.execute(
