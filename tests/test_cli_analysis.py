@@ -308,3 +308,21 @@ def test_trends_by_locality_kind(store, tmp_path):
     east = df.loc[df["area"] == "Eastham", "count"].sum()
     assert east >= 120  # the December cluster is at x 503,010-503,240: Eastham
     assert run(store, "trends", "--areas", "ward", "--out", str(out)) == 2
+
+
+def test_harm_options(store, tmp_path):
+    import yaml
+
+    from scribe_lib.stats.harm import load_harm_weights
+
+    out = tmp_path / "harm.csv"
+    assert run(store, "trends", "--partner", "council-b", "--harm", "--out", str(out)) == 0
+    w = load_harm_weights()["anti-social-behaviour"]
+    assert pd.read_csv(out)["harm"].sum() == pytest.approx(11 * w)  # 11 incidents, one category
+    weights = load_harm_weights() | {"anti-social-behaviour": 7.0}
+    table = tmp_path / "w.yml"
+    table.write_text(yaml.safe_dump({"version": 1, "unit": "test", "weights": weights}))
+    em = tmp_path / "em.csv"
+    assert run(store, "emerging", "--cell", "500", "--partner", "council-b", "--harm-file",
+               str(table), "--out", str(em)) == 0  # fmt: skip
+    assert pd.read_csv(em)["harm"].sum() == pytest.approx(11 * 7.0)

@@ -54,6 +54,21 @@ def _filters(f):
     return f
 
 
+def _harm_options(f):
+    f = click.option(
+        "--harm-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Weight incidents by harm from this YAML table (implies --harm).",
+    )(f)
+    return click.option("--harm", is_flag=True, help="Weight incidents by harm (built-in table).")(
+        f
+    )
+
+
+def _harm(harm: bool, harm_file: str | None):
+    return harm_file if harm_file else (True if harm else None)
+
+
 def _load(ctx, categories, partners, start, end, locality, located_only=True):
     from ..api import load
 
@@ -127,6 +142,7 @@ def write_table(df: pd.DataFrame, out: str, what: str) -> Path:
     "--correction", type=click.Choice(["fdr", "holm", "none"]), default="fdr", show_default=True
 )
 @click.option("--shape", type=click.Choice(["square", "hex"]), default="square", show_default=True)
+@_harm_options
 @_filters
 @click.pass_context
 def emerging(
@@ -138,6 +154,8 @@ def emerging(
     alpha,
     correction,
     shape,
+    harm,
+    harm_file,
     categories,
     partners,
     start,
@@ -155,6 +173,7 @@ def emerging(
         inc,
         area=area,
         shape=shape,
+        harm=_harm(harm, harm_file),
         cell=cell,
         distance=distance,
         period=period,
@@ -237,6 +256,7 @@ def near_repeat(
     multiple=True,
     help="counts/compare: category, partner, ward_code... (repeatable).",
 )
+@_harm_options
 @click.option(
     "--areas",
     "area_kind",
@@ -267,6 +287,8 @@ def trends(
     freq,
     by,
     area_kind,
+    harm,
+    harm_file,
     window,
     current,
     baseline,
@@ -294,7 +316,10 @@ def trends(
             if areas.empty:
                 raise ScribeError(f"no locality of kind {area_kind!r} in the store")
             by = [*by, "area"] if "area" not in by else list(by)
-        res = tr.counts_by_period(inc, freq, by=list(by), coverage=cov, window=window, areas=areas)
+        res = tr.counts_by_period(
+            inc, freq, by=list(by), coverage=cov, window=window, areas=areas,
+            harm=_harm(harm, harm_file),
+        )  # fmt: skip
     elif kind == "compare":
         if not current or not baseline:
             raise click.UsageError(
