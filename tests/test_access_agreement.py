@@ -56,13 +56,25 @@ def test_each_organisation_sees_exactly_its_rows(db, i):
     rows_expected = expected[expected["precision"] != "aggregate"]
     with db.connect(f"u{i}") as c:
         got = c.execute(
-            "SELECT incident_id, description, outcome FROM scribe_shared.read_incidents()"
+            "SELECT incident_id, description, outcome, easting, northing "
+            "FROM scribe_shared.read_incidents()"
         ).fetchall()
+    with psycopg.connect(db.url) as admin:
+        exact = {r[0]: r[1:] for r in admin.execute(
+            "SELECT incident_id, easting, northing FROM scribe.incidents")}  # fmt: skip
     assert sorted(r[0] for r in got) == sorted(rows_expected["incident_id"])
     fields = dict(zip(rows_expected["incident_id"], rows_expected["fields"], strict=True))
-    for incident_id, description, outcome in got:
+    precision = dict(zip(rows_expected["incident_id"], rows_expected["precision"], strict=True))
+    for incident_id, description, outcome, e, n in got:
         assert (description is not None) == ("description" in fields[incident_id])
         assert (outcome is not None) == ("outcome" in fields[incident_id])
+        x, y = exact[incident_id]
+        if x is None:
+            assert e is None and n is None
+        elif precision[incident_id] == "exact":
+            assert (e, n) == (x, y)
+        else:  # street: the centre of the 100 m square holding the point
+            assert (e, n) == (x // 100 * 100 + 50, y // 100 * 100 + 50)
 
 
 @pytest.mark.parametrize("i", range(len(ORGS)), ids=ORGS)
