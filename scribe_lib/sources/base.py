@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import SourceError
 from ..schema import (
@@ -145,13 +147,13 @@ class Source:
         v.check_area(self.area, e, n, rej, field, text)
         keep = ~rej.bad
         out = pd.DataFrame(
-            {k: (val[keep] if not np.isscalar(val) else val) for k, val in cols.items()},
+            {k: _select(val, keep) for k, val in cols.items()},
             index=pd.RangeIndex(int(keep.sum())),
         )
         out = out.assign(partner=self.partner, source=self.name, source_line=raw.lines[keep])
         extra = [c for c in df.columns if c not in self.consumed]
         if "attributes" not in out:
-            out["attributes"] = json_attributes(df.loc[keep, extra]).to_numpy()
+            out["attributes"] = json_attributes(df.loc[keep, extra]).array
         incidents = conform(out, _ADAPTER_DTYPES)
         quarantine = self._quarantine(raw, rej, filename)
         return Chunk(incidents, quarantine, raw.rows_read)
@@ -180,18 +182,32 @@ class Source:
 
     def map_categories(self, candidates: list[pd.Series], rej: v.Rejects, field: str, values):
         """Map source category text to taxonomy keys, trying ``candidates`` in turn."""
-        out = np.full(len(values), None, object)
+        keys = sorted(set(self._folded.values()))
+        lut = {k: i for i, k in enumerate(keys)}
+        out = np.full(len(values), -1, np.int32)
         for s in candidates:
-            codes, uniques = pd.factorize(s.astype("str"))
-            lut = np.array([self._folded.get(fold(u)) for u in uniques] + [None], object)
-            got = lut[codes]
-            fill = pd.isna(out) & ~pd.isna(got)
-            out[fill] = got[fill]
-        rej.add(pd.isna(out), field, v.REASONS["category"], values)
-        return out
+            got = v.by_unique(
+                s, lambda u: np.array([lut.get(self._folded.get(fold(x)), -1) for x in u], np.int32)
+            )
+            out = np.where(out < 0, got, out)
+        rej.add(out < 0, field, v.REASONS["category"], values)
+        return v.from_codes(out, keys)
 
 
 _ADAPTER_DTYPES = {c: t for c, t in INCIDENT_COLUMNS.items() if c in ADAPTER_COLUMNS}
+
+
+def _select(val, keep: np.ndarray):
+    """Rows ``keep`` of a column (scalar: broadcast; Series: by position, index dropped)."""
+    if val is None:
+        return None
+    if isinstance(val, str):
+        return v.constant(val, int(keep.sum()))
+    if np.isscalar(val):
+        return val
+    if isinstance(val, pd.Series):
+        return val[keep].array
+    return np.asarray(val)[keep]
 
 
 def _str(x) -> str | None:
@@ -199,19 +215,35 @@ def _str(x) -> str | None:
 
 
 def json_attributes(df: pd.DataFrame) -> pd.Series:
-    """One JSON object per row of text columns, built vectorised (no per-row Python)."""
+    """One JSON object per row of text columns, built with Arrow kernels (no per-row Python).
+
+    Examples
+    --------
+    >>> json_attributes(pd.DataFrame({"a": ['say "hi"'], "b": ["x\\ny"]})).iloc[0]
+    '{"a":"say \\"hi\\"","b":"x\\\\ny"}'
+    """
     if df.shape[1] == 0:
-        return pd.Series("{}", index=df.index, dtype="str")
-    parts = None
+        return pd.Series("{}", index=df.index, dtype="string")
+    parts: list = []
     for i, c in enumerate(df.columns):
-        key = ("{" if i == 0 else ",") + json.dumps(str(c)) + ':"'
-        val = _json_escape(df[c].astype("str")) + '"'
-        parts = key + val if parts is None else parts + key + val
-    return parts + "}"
+        key = ("{" if i == 0 else '",') + json.dumps(str(c)) + ':"'
+        parts.append(pa.scalar(key, _LS))
+        parts.append(_json_escape(v.as_arrow(df[c])))
+    parts.append(pa.scalar('"}', _LS))
+    out = pc.binary_join_element_wise(*parts, pa.scalar("", _LS))
+    return pd.Series(out.to_pandas(types_mapper=lambda t: pd.StringDtype()), index=df.index)
 
 
-def _json_escape(s: pd.Series) -> pd.Series:
-    s = s.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
-    if s.str.contains(r"[\x00-\x1f]", regex=True).any():
-        s = s.str.replace(r"[\x00-\x1f]", lambda m: f"\\u{ord(m.group(0)):04x}", regex=True)
-    return s
+_LS = pa.large_string()
+
+
+def _json_escape(a: pa.Array) -> pa.Array:
+    a = pc.fill_null(a, "")
+    if not pc.any(pc.match_substring_regex(a, r'["\\\x00-\x1f]')).as_py():
+        return a  # the common case: nothing to escape
+    if len(a) > 64:
+        d = pc.dictionary_encode(a)
+        if len(d.dictionary) * 4 < len(a):  # few distinct values: escape those only
+            return pc.take(_json_escape(d.dictionary), d.indices)
+    vals = [json.dumps(x, ensure_ascii=False)[1:-1] for x in a.to_pylist()]
+    return pa.array(vals, pa.large_string())

@@ -18,13 +18,14 @@ physical line is quarantined and reading resumes at the next line.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from ..errors import SourceError
 
@@ -77,6 +78,8 @@ def _decode(b: bytes, encoding: str) -> str:
 
 
 def _guess_encoding(b: bytes) -> str:
+    if b.isascii():
+        return "utf-8"
     try:
         b.decode("utf-8")
         return "utf-8"
@@ -121,33 +124,35 @@ def read_header(path: Path) -> tuple[list[str], int, int, str]:
 def _split(buf: bytes, ncols: int, final: bool, sep: int):
     """Split ``buf`` (starting at a record start) into records.
 
-    Returns (spans[n, 2], first-line offsets[n], nfields[n], broken[list of span], consumed).
-    Line offsets count newlines before each record start within ``buf``.
+    Returns (spans[n, 2], nfields[n], broken[list of span], consumed, newline positions).
+    Works in whole-array passes: quote parity is an xor-accumulate over the bytes,
+    and fields are counted per record by binary search over separator positions.
     """
     a = np.frombuffer(buf, np.uint8)
     nl = np.flatnonzero(a == _NL)
-    qp = np.flatnonzero(a == _QUOTE)
-    cp = np.flatnonzero(a == sep)
-    if len(qp) == 0:  # the common fast path: no quotes at all
-        nl_cls = (nl, nl)
-        cp_cls = (cp, cp)
+    isq = a == _QUOTE
+    is_sep = a == sep
+    if isq.any():
+        par = np.bitwise_xor.accumulate(isq.view(np.uint8))  # 1 inside quotes (from 0)
+        pn = par[nl]
+        nl_cls = (nl[pn == 0], nl[pn == 1])
+        sep_cls = (np.flatnonzero(is_sep & (par == 0)), np.flatnonzero(is_sep & (par == 1)))
     else:
-        gn = np.searchsorted(qp, nl) & 1
-        gc = np.searchsorted(qp, cp) & 1
-        nl_cls = (nl[gn == 0], nl[gn == 1])
-        cp_cls = (cp[gc == 0], cp[gc == 1])
+        par = None
+        nl_cls = (nl, nl)
+        sp = np.flatnonzero(is_sep)
+        sep_cls = (sp, sp)
     spans, nf, broken = [], [], []
     p, n = 0, len(buf)
     while p < n:
-        c = int(np.searchsorted(qp, p)) & 1 if len(qp) else 0
+        c = int(par[p - 1]) if (par is not None and p > 0) else 0
         b = nl_cls[c][np.searchsorted(nl_cls[c], p) :]
-        starts = np.empty(len(b), np.int64)
         if len(b):
+            starts = np.empty(len(b), np.int64)
             starts[0] = p
             starts[1:] = b[:-1] + 1
-            cc = cp_cls[c][np.searchsorted(cp_cls[c], p) :]
-            cc = cc[cc < b[-1]]
-            counts = np.bincount(np.searchsorted(b, cc), minlength=len(b)) + 1
+            cc = sep_cls[c]
+            counts = np.searchsorted(cc, b) - np.searchsorted(cc, starts) + 1
             nlin = np.searchsorted(nl, b) - np.searchsorted(nl, starts)
             bad = np.flatnonzero((nlin > 0) & (counts != ncols))
             stop = int(bad[0]) if len(bad) else len(b)
@@ -175,7 +180,9 @@ def _split(buf: bytes, ncols: int, final: bool, sep: int):
 
 
 def _records(buf: bytes, ncols: int, final: bool, sep: int):
-    """All records of ``buf`` in file order: (spans, line offsets, nfields, kind, consumed).
+    """All records of ``buf`` in file order.
+
+    Returns (spans, line offsets, nfields, kind, bytes consumed, lines consumed).
 
     ``kind`` is 0 for a split record, 1 for a broken quote; blank lines are dropped.
     """
@@ -197,40 +204,57 @@ def _records(buf: bytes, ncols: int, final: bool, sep: int):
         keep = ~blank
         spans, nf, kind = spans[keep], nf[keep], kind[keep]
     offsets = np.searchsorted(nl, spans[:, 0])
-    return spans, offsets, nf, kind, consumed
+    return spans, offsets, nf, kind, consumed, int(np.searchsorted(nl, consumed))
 
 
 def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str) -> pd.DataFrame:
-    """Parse well-formed records with the pandas C parser (Python csv as a fallback)."""
+    """Parse well-formed records with pyarrow's CSV reader (Python csv as a fallback).
+
+    Every column is text (``string`` dtype, empty string for an empty field).
+    """
     if len(spans) == 0:
-        return pd.DataFrame({i: pd.Series([], dtype="str") for i in range(ncols)})
+        return pd.DataFrame({i: pd.Series([], dtype="string") for i in range(ncols)})
     brk = np.flatnonzero(spans[1:, 0] != spans[:-1, 1] + 1) + 1
     bounds = np.concatenate([[0], brk, [len(spans)]])
-    data = b"".join(
-        buf[spans[i, 0] : spans[j - 1, 1] + 1] for i, j in zip(bounds[:-1], bounds[1:], strict=True)
-    )
-    try:
-        df = pd.read_csv(
-            io.BytesIO(data),
-            header=None,
-            names=list(range(ncols)),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            encoding=enc,
-            sep=sep,
-            skip_blank_lines=False,
-            engine="c",
+    if len(bounds) == 2:
+        data = memoryview(buf)[int(spans[0, 0]) : int(spans[-1, 1]) + 1]
+    else:
+        data = b"".join(
+            buf[spans[i, 0] : spans[j - 1, 1] + 1]
+            for i, j in zip(bounds[:-1], bounds[1:], strict=True)
         )
-        if len(df) == len(spans):
+    names = [f"c{i}" for i in range(ncols)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(column_names=names, encoding=enc, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                newlines_in_values=buf.find(b'"', int(spans[0, 0]), int(spans[-1, 1])) >= 0,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        if table.num_rows == len(spans):
+            df = table.to_pandas(types_mapper=_STRING_MAPPER.get)
+            df.columns = range(ncols)
             return df
-    except (pd.errors.ParserError, ValueError):
+    except (pa.ArrowInvalid, UnicodeDecodeError):
         pass
     rows = [
         next(csv.reader([_decode(buf[s:e], enc).rstrip("\r")], delimiter=sep)) for s, e in spans
     ]
     rows = [r + [""] * (ncols - len(r)) if len(r) < ncols else r[:ncols] for r in rows]
-    return pd.DataFrame(rows, columns=list(range(ncols)), dtype="str")
+    return pd.DataFrame(rows, columns=list(range(ncols)), dtype="string")
+
+
+_STRING_MAPPER = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+}
 
 
 def iter_raw_chunks(
@@ -241,7 +265,7 @@ def iter_raw_chunks(
     chunksize: int,
     sep: str = ",",
 ) -> Iterator[RawChunk]:
-    """Yield :class:`RawChunk` of ``chunksize`` records (the last may be shorter).
+    """Yield :class:`RawChunk` of at most ``chunksize`` records (well-formed or not).
 
     Parameters
     ----------
@@ -262,31 +286,25 @@ def iter_raw_chunks(
     avg, line, carry, eof = 200.0, first_line, b"", False
     with open(path, "rb") as fh:
         fh.seek(offset)
-        while True:
+        while not eof:
             buf = carry
-            while True:
-                need = max(1 << 16, int(chunksize * avg * 1.2) - len(buf))
+            while True:  # read about one chunk of whole records
+                need = max(1 << 16, int(chunksize * avg) - len(buf))
                 data = fh.read(need)
                 eof = len(data) < need
                 buf += data
                 if eof and buf and not buf.endswith(b"\n"):
                     buf += b"\n"
-                spans, offs, nf, kind, consumed = _records(buf, ncols, eof, sepb)
-                if len(spans) >= chunksize or eof:
+                spans, offs, nf, kind, consumed, used = _records(buf, ncols, eof, sepb)
+                if len(spans) or eof:
                     break
             if len(spans):
-                avg = max(16.0, consumed / max(len(spans), 1))
-            take = len(spans) if eof else min(chunksize, len(spans))
-            pos = 0
-            while pos < take:
-                sl = slice(pos, min(pos + chunksize, take))
+                avg = max(16.0, 0.98 * consumed / len(spans))
+            for pos in range(0, len(spans), chunksize):
+                sl = slice(pos, pos + chunksize)
                 yield _chunk(buf, spans[sl], offs[sl] + line, nf[sl], kind[sl], ncols, names, sep)
-                pos = sl.stop
-            if eof:
-                return
-            cut = int(spans[take, 0]) if take < len(spans) else consumed
-            line += int(np.count_nonzero(np.frombuffer(buf, np.uint8)[:cut] == _NL))
-            carry = buf[cut:]
+            line += used
+            carry = buf[consumed:]
 
 
 def _chunk(buf, spans, lines, nf, kind, ncols, names, sep) -> RawChunk:

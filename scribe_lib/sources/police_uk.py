@@ -55,8 +55,8 @@ class PoliceUK(Source):
         start = v.parse_month(df["Month"], rej, "Month")
         v.check_future(start, rej, "Month", df["Month"], self.now)
         end = (start.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[ns]")
-        ctype = df["Crime type"].str.strip()
-        category = self.map_categories([ctype], rej, "Crime type", df["Crime type"])
+        ctype = df["Crime type"]
+        category = self.map_categories([ctype], rej, "Crime type", ctype)
         lon, lat, e, n = v.check_lonlat(
             df["Longitude"], df["Latitude"], rej, ("Longitude", "Latitude")
         )
@@ -73,15 +73,13 @@ class PoliceUK(Source):
             "northing": n,
             "lon": lon,
             "lat": lat,
-            "location_precision": np.where(located, "street", "none"),
+            "location_precision": v.from_codes(located.astype(np.int32), ["none", "street"]),
             "location_text": _blank_to_na(df["Location"]),
             "lsoa_code": _blank_to_na(df["LSOA code"]),
             "lsoa_name": _blank_to_na(df["LSOA name"]),
             "outcome": _blank_to_na(df["Last outcome category"]),
-            "_coord_field": ("Longitude", v.pair(df["Longitude"], df["Latitude"])),
+            "_coord_field": ("Longitude,Latitude", v.pair(df["Longitude"], df["Latitude"])),
         }
 
 
-def _blank_to_na(s: pd.Series) -> pd.Series:
-    t = s.astype("str").str.strip()
-    return t.where(t != "").to_numpy(object)
+_blank_to_na = v.blank_na
