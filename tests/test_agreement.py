@@ -112,3 +112,22 @@ def test_missing_and_unparsable_files(tmp_path: Path):
         load_agreement(broken)
     with pytest.raises(ConfigError, match="must be a mapping"):
         parse_agreement(["not", "a", "mapping"])
+
+
+def test_trust_lines_in_pg_hba_are_reported():
+    from scribe_lib.access.hba import trust_problems
+
+    rules = [
+        (1, "local", ["all"], ["postgres"], None, "peer"),
+        (2, "local", ["all"], ["all"], None, "trust"),
+        (3, "host", ["all"], ["all"], "127.0.0.1", "scram-sha-256"),
+        (4, "host", ["scribe"], ["scribe_u_alice"], "10.0.0.0", "trust"),
+        (5, "host", ["all"], ["backup"], "10.0.0.9", "trust"),
+        (6, "host", ["all"], ["+scribe_org_luton_council"], "0.0.0.0", "trust"),
+    ]
+    problems = trust_problems(rules, "scribe")
+    assert [p.split(" trusts")[0] for p in problems] == [
+        "pg_hba.conf line 2", "pg_hba.conf line 4", "pg_hba.conf line 6"]  # fmt: skip
+    assert "the local socket" in problems[0] and "host 10.0.0.0" in problems[1]
+    assert all("not enforced" in p for p in problems)
+    assert trust_problems(rules[:1] + rules[2:3], "scribe") == []

@@ -23,6 +23,7 @@ from .agreement import (
     parse_agreement,
 )
 from .audit import AUDIT_COLUMNS, audit_entries, record_export
+from .hba import AccessWarning
 from .policies import apply_agreement
 from .retention import apply_retention
 from .sql import RoleNames
@@ -30,6 +31,7 @@ from .users import ROLES, login_name, provision_user, revoke_user, user_url
 
 __all__ = [
     "Agreement",
+    "AccessWarning",
     "Organisation",
     "Rule",
     "BASE_FIELDS",

@@ -15,6 +15,7 @@ from ..errors import AccessError, StoreError
 from .agreement import Agreement
 from .connect import admin_connect
 from .grants import _columns, audit_link, grants, policies, revoke_strays
+from .hba import warn_if_trusted
 from .sql import ACCESS_DDL, SHARED_VIEWS_SQL, RoleNames, quote, read_functions_sql
 
 __all__ = ["apply_agreement"]
@@ -63,6 +64,7 @@ def apply_agreement(agreement: Agreement, *, admin_url: str) -> None:
         digest = hashlib.sha256(
             json.dumps(_as_json(agreement), sort_keys=True).encode()
         ).hexdigest()
+        warn_if_trusted(conn, agreement.role_prefix)
         conn.execute(
             "INSERT INTO scribe_access.audit (username, action, relation, filter, query) "
             "VALUES (session_user, 'apply', 'agreement', %s, %s)",
