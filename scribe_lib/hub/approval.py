@@ -43,7 +43,7 @@ def _check(authenticator, org: str, role: str) -> None:
         raise AccessError("an organisation is required")
 
 
-def approve(handler, username: str, org: str, role: str) -> dict:
+async def approve(handler, username: str, org: str, role: str) -> dict:
     """Approve ``username`` as a member of ``org`` with ``role``; returns the member record."""
     authenticator = handler.authenticator
     db = handler.db
@@ -56,8 +56,11 @@ def approve(handler, username: str, org: str, role: str) -> dict:
         sysname = accounts.system_name(username, authenticator.unix_prefix)
         entry = accounts.ensure_account(sysname, authenticator.home_base)
     store_url = access_bridge.provision(username, org, role, admin_url=authenticator.admin_url)
+    sealed = None
     if authenticator.create_system_users and store_url:
         accounts.write_secret(entry, store_url)
+    elif store_url:
+        sealed = await members.seal(store_url)
 
     info.is_authorized = True
     user = handler.user_from_username(username)
@@ -76,6 +79,7 @@ def approve(handler, username: str, org: str, role: str) -> dict:
         organisation=org,
         role=role,
         status="approved",
+        store_secret=sealed,
         changed_by=handler.current_user.name if handler.current_user else "",
     )
     return member.as_dict()
@@ -122,6 +126,7 @@ async def revoke(handler, username: str) -> dict:
         db,
         username,
         status="revoked",
+        store_secret=None,
         changed_by=handler.current_user.name if handler.current_user else "",
     )
     return member.as_dict()

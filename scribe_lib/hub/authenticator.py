@@ -17,7 +17,7 @@ from pathlib import Path
 import bcrypt
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
-from traitlets import Bool, Unicode
+from traitlets import Bool, Unicode, default
 
 from ..errors import ConfigError
 from . import members
@@ -35,8 +35,8 @@ class ScribeAuthenticator(NativeAuthenticator):
         "", help="The data-sharing agreement (YAML) naming the organisations."
     ).tag(config=True)
     admin_url = Unicode(
-        "postgresql://postgres@127.0.0.1:5432/scribe",
-        help="PostgreSQL URL with rights to create and drop users' database logins.",
+        help="PostgreSQL URL with rights to create and drop users' database logins "
+        "(default: $SCRIBE_ADMIN_URL, else the local store).",
     ).tag(config=True)
     create_system_users = Bool(
         True, help="Create a Unix account per approved user (single machine; off on Kubernetes)."
@@ -52,6 +52,10 @@ class ScribeAuthenticator(NativeAuthenticator):
         super().__init__(*args, **kwargs)
         members.ensure_table(self.db)
         self._ensure_manager()
+
+    @default("admin_url")
+    def _admin_url_default(self):
+        return os.environ.get("SCRIBE_ADMIN_URL") or "postgresql://postgres@127.0.0.1:5432/scribe"
 
     @property
     def home_base(self) -> Path:
@@ -102,6 +106,15 @@ class ScribeAuthenticator(NativeAuthenticator):
     async def refresh_user(self, user, handler=None):
         """Sessions of revoked users end at the next request (``auth_refresh_age``)."""
         return self.is_authorized(user.name)
+
+    async def pre_spawn_start(self, user, spawner):
+        """Without Unix accounts (Kubernetes), hand the user's store URL to their server."""
+        if self.create_system_users:
+            return  # the spawner reads it from the user's own ~/.scribe/db.env
+        member = members.find(self.db, user.name)
+        if member is not None and member.store_secret:
+            url = await members.unseal(member.store_secret)
+            spawner.environment = {**spawner.environment, "SCRIBE_STORE": url}
 
     def get_handlers(self, app):
         return scribe_handlers(super().get_handlers(app))

@@ -72,7 +72,7 @@ def configure(c, settings: HubSettings | None = None) -> None:
     c.Spawner.http_timeout = 120
     c.Spawner.start_timeout = 120
 
-    c.ScribeAuthenticator.manager_name = settings.manager
+    c.ScribeAuthenticator.admin_url = settings.admin_url
     c.ScribeAuthenticator.create_system_users = True
     c.ScribeAuthenticator.unix_prefix = settings.unix_prefix
     c.ScribeAuthenticator.home_base_dir = str(settings.home_base)

@@ -74,7 +74,7 @@ class ApprovePageHandler(LocalBase):
         org = self.get_body_argument("organisation", "").strip()
         role = self.get_body_argument("role", "").strip()
         try:
-            approval.approve(self, username, org, role)
+            await approval.approve(self, username, org, role)
             message = f"{username} approved: {org}, {role}"
         except ScribeError as exc:
             message = f"{username} not approved: {exc}"
@@ -119,7 +119,7 @@ class MemberActionAPIHandler(APIHandler):
         try:
             if action == "approve":
                 body = self.get_json_body() or {}
-                result = approval.approve(
+                result = await approval.approve(
                     self, username, str(body.get("org", "")), str(body.get("role", ""))
                 )
             else:

@@ -53,9 +53,11 @@ def ensure_postgres(admin_url: str) -> str:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{dbname}"')
     except psycopg.OperationalError as exc:
+        parts = urlsplit(admin_url)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreError(
-            f"PostgreSQL is not reachable at {urlsplit(admin_url).hostname}: {exc}. "
-            "Start it (bash scripts/setup.sh does) and try again."
+            f"PostgreSQL is not reachable at {parts.hostname}:{parts.port or 5432} ({reason}); "
+            "start it (bash scripts/setup.sh does) and try again"
         ) from exc
     with psycopg.connect(admin_url, autocommit=True) as conn:
         try:
@@ -65,7 +67,7 @@ def ensure_postgres(admin_url: str) -> str:
                 f"PostGIS is not installed for this PostgreSQL: {exc}. "
                 "Install postgresql-15-postgis-3 (bash scripts/setup.sh does)."
             ) from exc
-        return conn.execute("SELECT postgis_full_version()").fetchone()[0].split()[1]
+        return conn.execute("SELECT postgis_lib_version()").fetchone()[0]
 
 
 def _incident_count(admin_url: str) -> int:

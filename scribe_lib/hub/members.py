@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jupyterhub.orm import Base
-from sqlalchemy import Column, DateTime, Integer, String, inspect
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, inspect
 
-__all__ = ["Member", "ensure_table", "find", "upsert"]
+__all__ = ["Member", "ensure_table", "find", "upsert", "seal", "unseal"]
 
 
 class Member(Base):
@@ -30,6 +30,9 @@ class Member(Base):
     status = Column(String(16), default="pending")  # pending | approved | revoked
     changed_by = Column(String(128), default="")
     changed_at = Column(DateTime, default=lambda: datetime.now(UTC).replace(tzinfo=None))
+    # the user's store URL, encrypted with JUPYTERHUB_CRYPT_KEY; only when there are no
+    # Unix accounts to keep it in (Kubernetes: the hub hands it to the user's pod).
+    store_secret = Column(LargeBinary, nullable=True)
 
     def as_dict(self) -> dict:
         """A JSON-able view (for the API and ``scribe users list``)."""
@@ -69,3 +72,17 @@ def upsert(db, username: str, **fields) -> Member:
     member.changed_at = datetime.now(UTC).replace(tzinfo=None)
     db.commit()
     return member
+
+
+async def seal(store_url: str) -> bytes:
+    """Encrypt a store URL with the hub's ``JUPYTERHUB_CRYPT_KEY``."""
+    from jupyterhub.crypto import encrypt
+
+    return await encrypt(store_url)
+
+
+async def unseal(blob: bytes) -> str:
+    """Decrypt what :func:`seal` made."""
+    from jupyterhub.crypto import decrypt
+
+    return await decrypt(blob)

@@ -215,8 +215,8 @@ def common_config(settings: HubSettings) -> dict[str, dict]:
             "seconds_before_next_try": settings.seconds_before_next_try,
         },
         "ScribeAuthenticator": {
+            "manager_name": settings.manager,
             "agreement_path": str(settings.agreement_path),
-            "admin_url": settings.admin_url,
         },
         "Spawner": {
             "default_url": settings.roles["analyst"].default_url,
