@@ -16,7 +16,11 @@ import pytest
 from scribe_lib.access import revoke_user
 from scribe_lib.access.testing import secured_database
 
-pytestmark = pytest.mark.postgres
+# the test cluster trusts 127.0.0.1 (pg_hba.conf), which apply_agreement rightly warns about
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.filterwarnings("ignore:pg_hba.conf line:scribe_lib.access.AccessWarning"),
+]
 
 USERS = {
     "alice": ("luton-council", "analyst"),

@@ -18,7 +18,11 @@ from scribe_lib.access.testing import demo_agreement_data, scratch_database, sec
 from scribe_lib.cli import main
 from scribe_lib.errors import AccessError, NotFoundError, StoreError
 
-pytestmark = pytest.mark.postgres
+# the test cluster trusts 127.0.0.1 (pg_hba.conf), which apply_agreement rightly warns about
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.filterwarnings("ignore:pg_hba.conf line:scribe_lib.access.AccessWarning"),
+]
 
 
 @pytest.fixture

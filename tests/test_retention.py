@@ -14,7 +14,11 @@ from scribe_lib.access.retention import _cutoff
 from scribe_lib.access.testing import secured_database
 from scribe_lib.cli import main
 
-pytestmark = pytest.mark.postgres
+# the test cluster trusts 127.0.0.1 (pg_hba.conf), which apply_agreement rightly warns about
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.filterwarnings("ignore:pg_hba.conf line:scribe_lib.access.AccessWarning"),
+]
 
 
 @pytest.fixture
