@@ -231,7 +231,7 @@ def json_attributes(df: pd.DataFrame) -> pd.Series:
         parts.append(_json_escape(v.as_arrow(df[c])))
     parts.append(pa.scalar('"}', _LS))
     out = pc.binary_join_element_wise(*parts, pa.scalar("", _LS))
-    return pd.Series(out.to_pandas(types_mapper=lambda t: pd.StringDtype()), index=df.index)
+    return pd.Series(out.to_pandas(types_mapper=lambda t: pd.StringDtype()).array, index=df.index)
 
 
 _LS = pa.large_string()
