@@ -12,8 +12,6 @@ from ..errors import ScribeError
 
 __all__ = ["register"]
 
-_FORMATS = {"csv": ".csv", "geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet"}
-
 
 def _store(ctx: click.Context, read_only: bool = False):
     from ..store import open_store
@@ -112,7 +110,7 @@ def ingest(ctx, source, partner, supersede, mapping, note, chunksize, progress, 
         click.echo(f"Total: {totals[0]} rows read, {totals[1]} accepted, {totals[2]} quarantined"
                    f" from {len(files) - failed} of {len(files)} files")  # fmt: skip
     if failed:
-        ctx.exit(2)
+        raise ScribeError(f"{failed} of {len(files)} files not ingested (see above)")
 
 
 @click.command("status")
