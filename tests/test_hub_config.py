@@ -190,3 +190,20 @@ def test_postgres_check_says_what_to_do_when_it_is_down():
         StoreError, match=r"PostgreSQL is not reachable at 127.0.0.1:\d+ .*scripts/setup.sh"
     ):
         launcher.ensure_postgres(url)
+
+
+def test_a_manager_password_is_generated_only_for_a_new_hub_without_one(tmp_path, monkeypatch):
+    import sqlite3
+
+    settings = HubSettings(state_dir=tmp_path)
+    monkeypatch.delenv("SCRIBE_ADMIN_PASSWORD", raising=False)
+    first = launcher.new_manager_password(settings)
+    assert first and len(first) >= 16 and first != launcher.new_manager_password(settings)
+    monkeypatch.setenv("SCRIBE_ADMIN_PASSWORD", "Given-Password-2024")
+    assert launcher.new_manager_password(settings) is None
+    monkeypatch.delenv("SCRIBE_ADMIN_PASSWORD")
+    with sqlite3.connect(tmp_path / "jupyterhub.sqlite") as db:
+        db.execute("CREATE TABLE users_info (username TEXT)")
+        db.execute("INSERT INTO users_info VALUES ('manager')")
+    assert launcher.manager_exists(settings)
+    assert launcher.new_manager_password(settings) is None  # printed once, never again

@@ -85,6 +85,13 @@ def test_nobody_can_sign_up_as_the_manager(hub):
     assert "already in use" in msg
 
 
+@pytest.mark.parametrize("name", ["Bad.Name", "9lives", "has space"])
+def test_user_names_that_cannot_be_accounts_are_refused_at_sign_up(hub, name):
+    msg = hub.signup(name, "Valid-Password-5566", "luton-council")
+    assert "does not contain spaces, commas or slashes" in msg
+    assert name.lower() not in {u["name"] for u in hub.api("GET", "scribe/users").json()}
+
+
 @pytest.mark.parametrize(
     "password, why",
     [("Sh0rt-pw", "shorter than 10"), ("qwertyuiop", "a common password")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import click
 
@@ -40,7 +41,11 @@ def hub_command(ip: str | None, port: int | None, no_demo: bool) -> None:
             click.echo("demo data: the demo generator is not installed; store left empty")
         else:
             click.echo(f"store holds {count:,} incidents")
-    orgs = launcher.apply_agreement(settings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        orgs = launcher.apply_agreement(settings)
+    for w in caught:  # e.g. pg_hba.conf trusting connections: the agreement cannot hold
+        click.echo(f"WARNING: {w.message}", err=True)
     click.echo(
         f"data-sharing agreement {settings.agreement_path} applied: {len(orgs)} organisations"
     )

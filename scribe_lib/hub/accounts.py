@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import AccessError, ConfigError
+from .settings import USERNAME_PATTERN
 
 __all__ = [
     "system_name",
@@ -30,7 +31,7 @@ __all__ = [
 #: where the user's database URL lives inside their home directory.
 SECRET_RELPATH = Path(".scribe") / "db.env"
 
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
+_NAME = re.compile(USERNAME_PATTERN)
 
 
 def system_name(username: str, prefix: str) -> str:

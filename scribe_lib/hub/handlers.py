@@ -34,6 +34,7 @@ class ScribeSignUpHandler(SignUpHandler):
         ns.setdefault(
             "organisations", access_bridge.organisations(self.authenticator.agreement_path)
         )
+        ns.setdefault("minimum_password_length", self.authenticator.minimum_password_length)
         return await super().render_template(name, sync=sync, **ns)
 
     async def post(self):

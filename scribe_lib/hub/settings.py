@@ -22,6 +22,7 @@ __all__ = [
     "role_group",
     "common_config",
     "ADMIN_PASSWORD_ENV",
+    "USERNAME_PATTERN",
 ]
 
 #: environment variable holding the manager's first password.
@@ -29,6 +30,9 @@ ADMIN_PASSWORD_ENV = "SCRIBE_ADMIN_PASSWORD"
 
 #: the repository checkout (hub_config/, notebooks/ live here).
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: hub user names: lower-case, start with a letter, at most 24 characters.
+USERNAME_PATTERN = r"^[a-z][a-z0-9_-]{0,23}$"
 
 #: where partner viewers land: H7's app gallery, served by Voila in the user's server.
 GALLERY_URL = "/voila/tree/notebooks/apps"
@@ -203,6 +207,8 @@ def common_config(settings: HubSettings) -> dict[str, dict]:
             # nativeauthenticator 1.3.0 on JupyterHub 5.x: who may log in is decided by
             # its own users_info table (is_authorized), so the hub's allow list is open.
             "allow_all": True,
+            # names that can also be Unix accounts (scribe-<name>) and PostgreSQL roles
+            "username_pattern": USERNAME_PATTERN,
             "auth_refresh_age": 60,
             "refresh_pre_spawn": True,
         },
