@@ -109,7 +109,7 @@ class Source:
         if int(chunksize) < 1:
             raise ValueError(f"chunksize must be a positive number of rows, not {chunksize!r}")
         path = Path(path)
-        names, offset, nlines, _ = read_header(path)
+        names, offset, nlines, _ = read_header(path, self.delimiter)
         names = self.check_header(names, path)
         return self._chunks(path, names, offset, nlines + 1, int(chunksize))
 

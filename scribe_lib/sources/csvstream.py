@@ -92,7 +92,7 @@ def _guess_encoding(b: bytes) -> str:
         return "latin-1"
 
 
-def read_header(path: Path) -> tuple[list[str], int, int, str]:
+def read_header(path: Path, sep: str = ",") -> tuple[list[str], int, int, str]:
     """Return (column names, byte offset after the header, lines used, encoding).
 
     Raises
@@ -115,7 +115,7 @@ def read_header(path: Path) -> tuple[list[str], int, int, str]:
     end = int(ends[0]) if len(ends) else len(head)
     text = head[offset:end]
     enc = _guess_encoding(text)
-    names = next(csv.reader([_decode(text, enc).rstrip("\r")]))
+    names = next(csv.reader([_decode(text, enc).rstrip("\r")], delimiter=sep))
     names = [n.strip() for n in names]
     lines_used = int(np.count_nonzero(nl <= end)) if len(ends) else 1
     return names, min(end + 1, len(head)), max(lines_used, 1), enc
