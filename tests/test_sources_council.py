@@ -169,3 +169,10 @@ def test_missing_columns_and_bad_lookup(tmp_path):
         SourceError, match=r"pc.csv: required column\(s\) missing: postcode, easting, northing"
     ):
         SOURCES.get("council")(postcodes=bad)
+
+
+def test_postcode_lookup_from_environment(tmp_path, postcodes, monkeypatch):
+    monkeypatch.setenv("SCRIBE_POSTCODES", str(postcodes))
+    row = GOOD.replace("508950,221450", ",").replace("LU1 1AA", "MK40 1AB")
+    inc, _, _ = read_all(write(tmp_path, row))
+    assert inc["location_precision"].iloc[0] == "postcode" and inc["northing"].iloc[0] == 249700

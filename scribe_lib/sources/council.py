@@ -15,6 +15,7 @@ lost a leading zero (``5/1/2024``, ``9:05``), references turned into
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -78,7 +79,8 @@ class Council(Source):
     ----------
     postcodes : str, Path or dict, optional
         Postcode centroid lookup: a CSV ``postcode,easting,northing`` or a dict
-        ``{postcode: (easting, northing)}``. Other parameters as :class:`Source`.
+        ``{postcode: (easting, northing)}``; default ``$SCRIBE_POSTCODES`` if set.
+        Other parameters as :class:`Source`.
     """
 
     name = "council"
@@ -96,6 +98,9 @@ class Council(Source):
 
     def __init__(self, partner=None, area=None, mapping=None, *, postcodes=None, **kw):
         super().__init__(partner, area, mapping, **kw)
+        postcodes = (
+            postcodes if postcodes is not None else os.environ.get("SCRIBE_POSTCODES") or None
+        )
         if postcodes is None or isinstance(postcodes, dict):
             table = postcodes or {}
             self.postcodes = {_fold_postcode(pd.Series([k])).iloc[0]: xy for k, xy in table.items()}
