@@ -227,3 +227,27 @@ def test_harm_weighted_cube_uses_the_weights():
     assert weighted.z[row[40], 5] > weighted.z[row[10], 5] + 1
     out = emerging_hotspots(inc, grid=_grid(), harm=weights)
     assert out["harm"].sum() == pytest.approx(weighted.values.sum())
+
+
+def test_cube_gi_equals_esda_on_the_same_space_time_weights():
+    import warnings
+
+    import esda
+    import libpysal
+
+    from scribe_lib.stats._cube import cube_weights, spatial_weights
+
+    inc = _cube_incidents()
+    rng = np.random.default_rng(5)  # add noise so that many bins differ
+    extra = _cube_incidents(extra_final=0).sample(200, replace=True, random_state=5)
+    extra["geometry"] = gpd.points_from_xy(rng.uniform(0, 900, 200), rng.uniform(0, 900, 200))
+    inc = pd.concat([inc, extra], ignore_index=True)
+    cube = space_time_gi(inc, grid=_grid(), time_step=2)
+    Ws = spatial_weights(cube.cells["x"].to_numpy(), cube.cells["y"].to_numpy(), 150.0)
+    W = cube_weights(Ws, len(cube.periods), 2)
+    y = cube.values.T.ravel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.G_Local(y, libpysal.weights.W.from_sparse(W), transform="B", star=True,
+                           permutations=0)  # fmt: skip
+    np.testing.assert_allclose(cube.z.T.ravel(), ref.Zs, rtol=0, atol=1e-9)
