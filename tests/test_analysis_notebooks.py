@@ -92,6 +92,10 @@ def test_emerging_notebook_numbers(executed, demo_store):
     # the demo plants a persistent night-time economy hot spot at George Street, Luton
     x, y, pattern = s["top_hot"][0]
     assert np.hypot(x - 509150, y - 221280) < 1000 and pattern == "persistent hot spot"
+    # ... and a problem rising over its last 6 months at the Stotfold recreation ground
+    # (521650, 236950): the strongest rising count trend (Mann-Kendall)
+    x, y, mk_z = s["top_rising"][0]
+    assert np.hypot(x - 521650, y - 236950) < 500 and mk_z > 2
 
 
 def test_trends_notebook_numbers(executed, demo_store):
