@@ -153,3 +153,10 @@ def test_before_after_bad_input():
         before_after(_pts([(0, 0)]), "here", "2024-01-01")
     with pytest.raises(ScribeError, match="no \\['buffer', 'control'\\] row"):
         wdq(before_after(_pts([(0, 0)]), AREA, "2024-01-01"))
+
+
+def test_wdq_zero_buffer_counts_warn_and_give_zero_not_minus_zero():
+    with pytest.warns(UserWarning, match="count of 0 cannot vary"):
+        r = wdq((28, 26), (0, 0), (28, 30), seed=1).iloc[0]
+    assert r["wdq"] == 0.0 and not np.signbit(r["wdq"])
+    assert r["tne"] == pytest.approx(28 * 30 / 28 - 26)

@@ -14,6 +14,8 @@ Sources of the formulas:
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -162,7 +164,8 @@ def wdq(
     Interval: each of the six counts is redrawn from a Poisson distribution with its
     observed value as mean, ``n_boot`` times (seeded); draws with a zero control count or
     a zero success measure are dropped (``boot_valid`` gives the share kept); the
-    percentile interval of the remaining WDQs is reported.
+    percentile interval of the remaining WDQs is reported. A count of 0 cannot vary in
+    this bootstrap, so the interval then understates the uncertainty (a warning says so).
 
     Parameters
     ----------
@@ -203,6 +206,12 @@ def wdq(
     if not 0 < ci < 1:
         raise ScribeError(f"ci must be between 0 and 1, not {ci!r}")
     success, disp, q = _wdq_parts(rb, ra, bb, ba, cb, ca)
+    if 0 in counts:
+        warnings.warn(
+            "a count of 0 cannot vary in the Poisson bootstrap: the WDQ interval understates "
+            "the uncertainty (use longer windows or larger areas)",
+            stacklevel=2,
+        )
     draws = np.random.default_rng(seed).poisson(counts, size=(int(n_boot), 6)).astype(float)
     ok = (draws[:, 4] > 0) & (draws[:, 5] > 0)
     s_b, _, q_b = _wdq_parts(*draws[ok].T)
@@ -214,7 +223,7 @@ def wdq(
             {
                 "success_measure": float(success),
                 "displacement_measure": float(disp),
-                "wdq": float(q) if success != 0 else np.nan,
+                "wdq": float(q) + 0.0 if success != 0 else np.nan,  # + 0.0: no "-0.0"
                 "ci_low": lo,
                 "ci_high": hi,
                 "tne": tne,
