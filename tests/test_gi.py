@@ -150,19 +150,28 @@ def test_permutation_p_agrees_with_esda_conditional_permutation_in_distribution(
     assert np.corrcoef(ours, theirs)[0, 1] > 0.95
 
 
-def test_permutation_p_matches_the_exact_conditional_null_by_enumeration():
-    # 8 cells in a row, band 100 m: interior cells have 2 neighbours besides themselves, so the
-    # conditional null of the local sum is y_i + (every pair of the other 7 values): 21 pairs.
-    y = np.array([0.3, 5.1, 2.2, 0.7, 3.9, 1.4, 2.8, 0.1])
+@pytest.mark.parametrize(
+    "y",
+    [
+        [0.3, 5.1, 2.2, 0.7, 3.9, 1.4, 2.8, 0.1],  # continuous: no ties
+        [0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0, 3.0],  # counts: many ties
+    ],
+)
+def test_permutation_p_matches_the_exact_conditional_null_by_enumeration(y):
+    # 8 cells in a row, band 100 m: interior cells have 2 neighbours besides themselves, the
+    # end cells 1. The conditional null of the local sum is y_i + the sum of every subset of
+    # that size of the other 7 values (21 pairs, or 7 singles), all equally likely.
+    y = np.array(y)
     g = grid_with(y, box(500_000, 200_000, 500_800, 200_100), 100)
-    out = gi_star(g, distance=100, permutations=9999, seed=1)
-    for i in range(1, 7):
+    out = gi_star(g, distance=100, permutations=9999, seed=1, correction="none")
+    for i in range(8):
+        nb = [j for j in (i - 1, i + 1) if 0 <= j < 8]
         others = np.delete(y, i)
-        sims = np.array([y[i] + a + b for a, b in itertools.combinations(others, 2)])
-        obs = y[i - 1] + y[i] + y[i + 1]
+        sims = np.array([y[i] + sum(c) for c in itertools.combinations(others, len(nb))])
+        obs = y[i] + y[nb].sum()
         exact = min(1.0, 2 * min((sims >= obs - 1e-12).mean(), (sims <= obs + 1e-12).mean()))
         # Monte Carlo sd with 9,999 draws <= 2*sqrt(.25/9999) = 0.01; allow 4 sd
-        assert out.p_perm.iloc[i] == pytest.approx(exact, abs=0.04)
+        assert out.p_perm.iloc[i] == pytest.approx(exact, abs=0.04), i
 
 
 @pytest.mark.filterwarnings("ignore:no cell is significant")

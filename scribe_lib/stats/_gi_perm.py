@@ -1,29 +1,36 @@
 """Conditional-permutation pseudo p-values for Gi* (numba, bounded memory).
 
 Under conditional randomisation (Anselin 1995) the value of cell *i* is held fixed and its
-``k_i - 1`` neighbours are replaced by a random draw, without replacement, from the other
-``n - 1`` values. The null distribution of the local sum therefore depends only on the pair
-``(k_i, y_i)``: the multiset of the other values is the same for every cell with the same
-value. Cells are grouped by that pair and each group's ``P`` sums are drawn once, then every
-cell of the group is compared with them. For counts (few distinct values) this is thousands
-of times less work than drawing per cell, with the same null distribution; as in esda, cells
-share random draws (esda shares one permutation table across all cells).
+``k_i - 1`` other neighbours are replaced by a random draw, without replacement, from the
+other ``n - 1`` values; the pseudo p compares the observed local sum with ``P`` such draws.
 
-Memory: ``O(n + P)`` per thread; no cells x permutations matrix. Reproducible: each group
-has its own splitmix64 stream seeded from ``seed`` and the group, whatever the thread count.
+Exact shared draws. For each neighbour count ``k`` (a handful on a grid), ``P`` random sets of
+``m = k - 1`` distinct cells are drawn once from all ``n`` cells and their sums sorted. For a
+cell *i* a set that does not contain *i* is a uniform draw from the other cells already; a set
+that contains *i* (rare: probability ``m / n``) has *i* swapped for a uniform draw from the
+cells outside the set. By symmetry every ``m``-subset of the other cells is then equally
+likely, so each cell gets exactly its conditional null, and only its few swapped sums need a
+correction to the counts read from the sorted sums by binary search. Work is
+``O(P m + n log P)`` instead of ``O(n P m)``, whatever the values (counts or continuous).
+As in esda (which shares one permutation table across cells), cells share random draws, so
+their Monte Carlo errors are correlated; each cell's p is a valid permutation p.
+
+Memory: ``O(n + P m)``; never a cells x permutations matrix. Reproducible: every random
+stream (one per set, one per swap) is a splitmix64 sequence seeded from ``seed``, ``k``, the
+set and the cell, so results do not depend on the thread count.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-import pandas as pd
 
 __all__ = ["permutation_counts", "pseudo_p"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
 @numba.njit(cache=True, inline="always")
@@ -35,67 +42,73 @@ def _next(state):
     return state, z ^ (z >> np.uint64(31))
 
 
+@numba.njit(cache=True, inline="always")
+def _below(state, n):
+    """A uniform integer in [0, n) and the new state."""
+    state, r = _next(state)
+    return state, np.int64(float(r >> np.uint64(11)) * _INV53 * n)
+
+
 @numba.njit(cache=True, parallel=True)
-def _group_counts(y, local_sum, order, starts, k, permutations, seed, tol):
+def _draw_sets(n, m, permutations, seed):
+    sets = np.empty((permutations, max(m, 1)), dtype=np.int64)
+    for p in numba.prange(permutations):
+        state = seed ^ (np.uint64(p + 1) * _M1)
+        filled = 0
+        while filled < m:
+            state, j = _below(state, n)
+            dup = False
+            for q in range(filled):
+                if sets[p, q] == j:
+                    dup = True
+                    break
+            if not dup:
+                sets[p, filled] = j
+                filled += 1
+    return sets
+
+
+@numba.njit(cache=True, parallel=True)
+def _count(y, around, cells, sets, sums, seed, tol, ge, le):
+    permutations, m = sets.shape[0], sets.shape[1]
     n = y.shape[0]
-    ge = np.zeros(n, dtype=np.int64)
-    le = np.zeros(n, dtype=np.int64)
-    n_groups = starts.shape[0] - 1
-    for g in numba.prange(n_groups):
-        first = order[starts[g]]
-        kk = k[first] - 1  # neighbours other than the cell itself
-        if kk > n - 1:
-            kk = n - 1
-        state = np.uint64(seed) ^ (np.uint64(g) * _M2)
-        state, _ = _next(state)
-        sims = np.empty(permutations, dtype=np.float64)
-        picks = np.empty(max(kk, 1), dtype=np.int64)
-        scale = float(n - 1) / 9007199254740992.0  # (n-1) / 2**53
-        for p in range(permutations):
-            s = y[first]
-            m = 0
-            while m < kk:
-                state, r = _next(state)
-                j = np.int64(float(r >> np.uint64(11)) * scale)
-                if j >= first:
-                    j += 1
-                dup = False
+    sorted_sums = np.sort(sums)
+    flat = sets.ravel()
+    by_cell = np.argsort(flat)  # positions in ``flat`` ordered by the cell drawn
+    drawn = flat[by_cell]
+    for t in numba.prange(cells.shape[0]):
+        c = cells[t]
+        lo_v = around[c] - tol
+        hi_v = around[c] + tol
+        g = permutations - np.searchsorted(sorted_sums, lo_v, side="left")
+        lq = np.searchsorted(sorted_sums, hi_v, side="right")
+        first = np.searchsorted(drawn, c, side="left")
+        last = np.searchsorted(drawn, c, side="right")
+        for u in range(first, last):  # the sets that drew this very cell: swap it out
+            p = by_cell[u] // m
+            state = seed ^ (np.uint64(c + 1) * _M2) ^ (np.uint64(p + 1) * _GOLDEN)
+            while True:
+                state, j = _below(state, n)
+                if j == c:
+                    continue
+                clash = False
                 for q in range(m):
-                    if picks[q] == j:
-                        dup = True
+                    if sets[p, q] == j:
+                        clash = True
                         break
-                if not dup:
-                    picks[m] = j
-                    s += y[j]
-                    m += 1
-            sims[p] = s
-        size = starts[g + 1] - starts[g]
-        if size <= 8:  # few cells: compare directly (sorting would cost more)
-            for t in range(starts[g], starts[g + 1]):
-                c = order[t]
-                lo = local_sum[c] - tol
-                hi = local_sum[c] + tol
-                n_ge = 0
-                n_le = 0
-                for p in range(permutations):
-                    if sims[p] >= lo:
-                        n_ge += 1
-                    if sims[p] <= hi:
-                        n_le += 1
-                ge[c] = n_ge
-                le[c] = n_le
-        else:
-            sims.sort()
-            for t in range(starts[g], starts[g + 1]):
-                c = order[t]
-                obs = local_sum[c]
-                ge[c] = permutations - np.searchsorted(sims, obs - tol, side="left")
-                le[c] = np.searchsorted(sims, obs + tol, side="right")
-    return ge, le
+                if not clash:
+                    break
+            old = sums[p]
+            new = old - y[c] + y[j]
+            g += (new >= lo_v) - (old >= lo_v)
+            lq += (new <= hi_v) - (old <= hi_v)
+        ge[c] = g
+        le[c] = lq
 
 
 def permutation_counts(y, local_sum, k, permutations: int, seed: int):
-    """Per cell, how many of ``permutations`` random local sums are >= and <= the observed.
+    """Per cell, how many of ``permutations`` conditional random local sums are >= and <= the
+    observed one.
 
     Parameters
     ----------
@@ -104,36 +117,37 @@ def permutation_counts(y, local_sum, k, permutations: int, seed: int):
     local_sum : ndarray (n,)
         Observed sum over each cell's band, the cell included.
     k : ndarray (n,)
-        Neighbours per cell, the cell included.
+        Neighbours per cell, the cell included (1 <= k <= n).
     permutations : int
-        Random draws per group of cells.
+        Random draws.
     seed : int
-        Seed (0 <= seed < 2**63).
+        Seed (any non-negative integer).
 
     Returns
     -------
     (ndarray, ndarray)
-        ``ge`` and ``le``: counts of simulated sums >= and <= the observed one.
+        ``ge`` and ``le``: int64 counts of simulated sums >= and <= the observed one (within a
+        relative tolerance of 1e-9, so that equal sums of equal values count as ties).
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     k = np.ascontiguousarray(k, dtype=np.int64)
-    codes = pd.factorize(y)[0].astype(np.int64)
-    key = codes * (int(k.max()) + 1) + k
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    starts = np.flatnonzero(np.concatenate([[True], sk[1:] != sk[:-1], [True]]))
-    tol = 1e-9 * max(1.0, float(np.abs(y).max()) * float(k.max()))
-    seed64 = np.uint64(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0])
-    return _group_counts(
-        y,
-        np.ascontiguousarray(local_sum, dtype=np.float64),
-        order,
-        starts,
-        k,
-        int(permutations),
-        seed64,
-        tol,
-    )
+    n = len(y)
+    around = np.ascontiguousarray(local_sum, dtype=np.float64) - y
+    tol = 1e-9 * max(1.0, float(np.abs(y).max(initial=0.0)) * float(k.max(initial=1)))
+    base = np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0]
+    ge = np.zeros(n, dtype=np.int64)
+    le = np.zeros(n, dtype=np.int64)
+    for kk in np.unique(k):
+        cells = np.flatnonzero(k == kk).astype(np.int64)
+        m = int(kk) - 1
+        kseed = np.uint64(base ^ np.uint64((int(kk) * 0x9E3779B1) & 0xFFFFFFFFFFFFFFFF))
+        if m == 0:  # no other neighbours: every draw equals the observed sum
+            ge[cells] = le[cells] = permutations
+            continue
+        sets = _draw_sets(n, m, int(permutations), kseed)
+        sums = y[sets].sum(axis=1)
+        _count(y, around, cells, sets, sums, kseed, tol, ge, le)
+    return ge, le
 
 
 def pseudo_p(ge: np.ndarray, le: np.ndarray, permutations: int) -> np.ndarray:
