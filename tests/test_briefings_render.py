@@ -222,7 +222,7 @@ def test_a_council_briefing_shows_the_councils_view(demo, tmp_path):
             continue
         mine = (inc["partner"] == partner).to_numpy()
         if rule.categories is not None:
-            mine &= inc["category"].isin(rule.categories).to_numpy()
+            mine = mine & inc["category"].isin(rule.categories).to_numpy()
         allowed |= mine
     seen = inc[allowed]
     assert set(inc["category"]) - set(seen["category"])  # something is withheld (fire)
