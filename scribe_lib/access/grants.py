@@ -91,12 +91,14 @@ def policies(conn, names: RoleNames) -> None:
     session user's organisation; the audit accepts rows only from the auditor and the loader.
     """
     loader, reader, managers = map(quote, (names.loader, names.reader, names.managers))
+    # The caller's rules are gathered once per statement (uncorrelated sub-selects become
+    # InitPlans); each row then costs two array look-ups, not a join.
+    everything = "ARRAY(SELECT r.partner FROM scribe_access.session_rules r"
     reader_rules = {
-        "incidents": "EXISTS (SELECT 1 FROM scribe_access.session_rules r WHERE "
-        "r.partner = incidents.partner AND (r.categories IS NULL OR "
-        "incidents.category = ANY (r.categories)))",
-        "submissions": "EXISTS (SELECT 1 FROM scribe_access.session_rules r WHERE "
-        "r.partner = submissions.partner)",
+        "incidents": f"partner = ANY ({everything} WHERE r.categories IS NULL)) "
+        "OR (partner || ' ' || category) = ANY (ARRAY(SELECT r.partner || ' ' || c "
+        "FROM scribe_access.session_rules r, unnest(r.categories) c))",
+        "submissions": f"partner = ANY ({everything}))",
         "localities": "true",
     }
     tables = [(f"scribe.{t}", t) for t in _BASE_TABLES if _columns(conn, "scribe", t)]

@@ -245,7 +245,7 @@ BEGIN
         {select}
         {common.format(extra=snap, fn="read_incidents")}
           AND r.precision IN ('exact', 'street')
-        ORDER BY i.incident_id;
+        ;
     GET DIAGNOSTICS n = ROW_COUNT;
     {
         _AUDIT.format(
