@@ -70,16 +70,14 @@ def load_demo_localities(store) -> int:
     return n
 
 
-def _ingest_options(source: str) -> dict:
-    """Extra adapter options the demo passes (the council postcode lookup)."""
-    import inspect
+def _source_for(source: str, partner: str):
+    """The source name, or for councils a reader given the demo postcode lookup."""
+    if source != "council":
+        return source
+    from ..sources import SOURCES
 
-    from ..ingest import ingest
-
-    params = inspect.signature(ingest).parameters
-    if source == "council" and "postcodes" in params:
-        return {"postcodes": str(postcode_lookup_path())}
-    return {}
+    cls = SOURCES.get(source)
+    return cls(partner=partner, area=partnership_polygon(), postcodes=postcode_lookup_path())
 
 
 def build_demo(
@@ -172,7 +170,7 @@ def _ingest_all(st, files, progress: bool) -> dict:
     bar = tqdm(files, desc="scribe demo", unit=" file", file=sys.stderr, disable=not progress)
     for source, partner, path in bar:
         bar.set_postfix_str(path.name, refresh=False)
-        res = ingest(path, source, partner=partner, store=st, **_ingest_options(source))
+        res = ingest(path, _source_for(source, partner), partner=partner, store=st)
         if res.duplicate_of is not None:
             continue
         out["added"] += 1

@@ -186,7 +186,7 @@ def council_text(ev, streets, partner: str, end: pd.Timestamp, rng) -> tuple[str
     good = _good_rows(ev, streets, fmt, partner, end, rng)
     lines = [_line(COUNCIL_COLUMNS)] + [_line(list(r)) for r in good.itertuples(index=False)]
     bad = []
-    spots = np.sort(rng.choice(np.arange(2, len(lines)), len(BAD_ROWS[partner]), replace=False))
+    spots = np.sort(rng.integers(1, len(lines) + 1, len(BAD_ROWS[partner])))  # insert before
     for k, ((field, value, reason), at) in enumerate(zip(BAD_ROWS[partner], spots, strict=True)):
         row = dict(zip(COUNCIL_COLUMNS, good.iloc[(at - 1) % len(good)], strict=True))
         if isinstance(value, tuple):

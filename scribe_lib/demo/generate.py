@@ -103,7 +103,7 @@ def _hotspot_factor(h: Hotspot, i: int, month: pd.Period, n_months: int) -> floa
         k = i - (n_months - h.last_months)
         if k < 0:
             return 0.0
-        f *= 0.5 + k / max(h.last_months - 1, 1)  # ramps from 0.5x to 1.5x
+        f *= 0.3 + 1.7 * k / max(h.last_months - 1, 1)  # ramps from 0.3x to 2x
     if h.reduce_from is not None and month >= pd.Period(h.reduce_from, freq="M"):
         f *= 1 - h.reduce_by
     return f
@@ -117,14 +117,11 @@ def _hotspots(rng, streets, months, scale) -> list[dict]:
         ids = streets.loc[streets["hotspot"].eq(h.key), "street_id"].to_numpy()
         for key, vol in h.streams.items():
             stream = by_key[key]
-            season = _norm(SEASON[stream.season])
+            # an emerging problem (a new group of youths...) does not follow the season
+            season = _norm(SEASON["flat" if h.last_months else stream.season])
             for i, month in enumerate(months):
-                lam = (
-                    vol
-                    * hscale
-                    * season[month.month - 1]
-                    * _hotspot_factor(h, i, month, len(months))
-                )
+                f = _hotspot_factor(h, i, month, len(months))
+                lam = vol * hscale * season[month.month - 1] * f
                 n = int(rng.poisson(lam)) if lam > 0 else 0
                 if n == 0:
                     continue
