@@ -275,6 +275,7 @@ def test_revoked_user_is_cut_off_at_once(db):
             "SELECT count(*) FROM scribe_access.audit WHERE username = 'alice'"
         ).fetchone()[0]
     assert gone == 0 and kept >= 2  # provision + read stay on record
+    revoke_user("alice", admin_url=db.url)  # twice: harmless
 
 
 def test_base_tables_belong_to_the_loader_with_forced_rls(db):

@@ -20,6 +20,7 @@ import psycopg
 
 from ..errors import AccessError, NotFoundError
 from .connect import admin_connect
+from .hba import AccessWarning
 from .sql import RoleNames, quote
 
 __all__ = ["provision_user", "revoke_user", "user_url", "login_name", "ROLES", "role_prefix"]
@@ -103,7 +104,8 @@ def revoke_user(username: str, *, admin_url: str) -> None:
     """Take away a hub user's database login and end its open sessions.
 
     The login role loses LOGIN and its memberships, its sessions are terminated, and
-    the role is dropped; the user's rows in the audit trail stay.
+    the role is dropped; the user's rows in the audit trail stay. Revoking twice, or
+    revoking a user who never had a login (:class:`AccessWarning`), is harmless.
     """
     with admin_connect(admin_url) as conn:
         with conn.transaction():
@@ -111,8 +113,13 @@ def revoke_user(username: str, *, admin_url: str) -> None:
             row = conn.execute(
                 "SELECT db_role, org FROM scribe_access.users WHERE username = %s", [username]
             ).fetchone()
-            if row is None:
-                raise NotFoundError(f"no SCRIBE user {username!r} in this database")
+            if row is None:  # never approved here: the end state already holds
+                warnings.warn(
+                    f"{username!r} has no database login here; nothing to revoke",
+                    AccessWarning,
+                    stacklevel=2,
+                )
+                return
             login, org = row
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [login]).fetchone():
                 conn.execute(f"ALTER ROLE {quote(login)} NOLOGIN")
