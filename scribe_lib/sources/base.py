@@ -215,20 +215,48 @@ def _str(x) -> str | None:
 
 
 def json_attributes(df: pd.DataFrame) -> pd.Series:
-    """One JSON object per row of text columns, built with Arrow kernels (no per-row Python).
+    """One JSON object per row of text columns, built without a per-row Python loop.
+
+    Attribute columns usually repeat (force names, property types...): the JSON is
+    then built once per distinct combination of values and broadcast; otherwise it
+    is concatenated with Arrow kernels.
 
     Examples
     --------
     >>> json_attributes(pd.DataFrame({"a": ['say "hi"'], "b": ["x\\ny"]})).iloc[0]
     '{"a":"say \\"hi\\"","b":"x\\\\ny"}'
     """
-    if df.shape[1] == 0:
-        return pd.Series("{}", index=df.index, dtype="string")
+    n, cols = len(df), list(df.columns)
+    if not cols:
+        return pd.Series(["{}"] * n, index=df.index, dtype="string")
+    arrs = [pc.fill_null(v.as_arrow(df[c]), "") for c in cols]
+    if n >= 64:
+        enc = [pc.dictionary_encode(a) for a in arrs]
+        sizes = [len(e.dictionary) for e in enc]
+        if np.prod(np.array(sizes, float)) < 2**62:
+            key = np.zeros(n, np.int64)
+            for e, size in zip(enc, sizes, strict=True):
+                key = key * size + e.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            codes, uniq = pd.factorize(key)
+            if len(uniq) * 8 <= n:
+                first = np.zeros(len(uniq), np.int64)
+                first[codes[::-1]] = np.arange(n - 1, -1, -1)  # a row of each combination
+                texts = [
+                    json.dumps(
+                        dict(zip(cols, vals, strict=True)),
+                        ensure_ascii=False,
+                        separators=(",", ":"),
+                    )
+                    for vals in zip(
+                        *[a.take(pa.array(first)).to_pylist() for a in arrs], strict=True
+                    )
+                ]
+                return pd.Series(v.from_codes(codes, texts).array, index=df.index)
     parts: list = []
-    for i, c in enumerate(df.columns):
-        key = ("{" if i == 0 else '",') + json.dumps(str(c)) + ':"'
+    for i, (c, a) in enumerate(zip(cols, arrs, strict=True)):
+        key = ("{" if i == 0 else '",') + json.dumps(str(c), ensure_ascii=False) + ':"'
         parts.append(pa.scalar(key, _LS))
-        parts.append(_json_escape(v.as_arrow(df[c])))
+        parts.append(_json_escape(a))
     parts.append(pa.scalar('"}', _LS))
     out = pc.binary_join_element_wise(*parts, pa.scalar("", _LS))
     return pd.Series(out.to_pandas(types_mapper=lambda t: pd.StringDtype()).array, index=df.index)
@@ -238,12 +266,15 @@ _LS = pa.large_string()
 
 
 def _json_escape(a: pa.Array) -> pa.Array:
-    a = pc.fill_null(a, "")
+    """Escape text for a JSON string literal with Arrow kernels."""
     if not pc.any(pc.match_substring_regex(a, r'["\\\x00-\x1f]')).as_py():
         return a  # the common case: nothing to escape
-    if len(a) > 64:
-        d = pc.dictionary_encode(a)
-        if len(d.dictionary) * 4 < len(a):  # few distinct values: escape those only
-            return pc.take(_json_escape(d.dictionary), d.indices)
-    vals = [json.dumps(x, ensure_ascii=False)[1:-1] for x in a.to_pylist()]
-    return pa.array(vals, pa.large_string())
+    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        a = pc.replace_substring(a, old, new)
+    odd = pc.match_substring_regex(a, r"[\x00-\x1f]").to_numpy(zero_copy_only=False)
+    if odd.any():  # other control characters: rare, escape those rows in Python
+        vals = a.to_pylist()
+        for k in np.flatnonzero(odd):
+            vals[k] = "".join(ch if ord(ch) >= 32 else f"\\u{ord(ch):04x}" for ch in vals[k])
+        a = pa.array(vals, _LS)
+    return a

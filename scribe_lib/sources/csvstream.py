@@ -127,21 +127,21 @@ def _split(buf: bytes, ncols: int, final: bool, sep: int):
     Returns (spans[n, 2], nfields[n], broken[list of span], consumed, newline positions).
     Works in whole-array passes: quote parity is an xor-accumulate over the bytes,
     and fields are counted per record by binary search over separator positions.
+    Without any quote in ``buf`` (the common case) fields are not counted here
+    (``nfields`` is -1): the Arrow parser checks them, see :func:`_chunk`.
     """
     a = np.frombuffer(buf, np.uint8)
     nl = np.flatnonzero(a == _NL)
-    isq = a == _QUOTE
-    is_sep = a == sep
-    if isq.any():
-        par = np.bitwise_xor.accumulate(isq.view(np.uint8))  # 1 inside quotes (from 0)
+    if buf.find(b'"') >= 0:
+        is_sep = a == sep
+        par = np.bitwise_xor.accumulate((a == _QUOTE).view(np.uint8))  # 1 inside quotes
         pn = par[nl]
         nl_cls = (nl[pn == 0], nl[pn == 1])
         sep_cls = (np.flatnonzero(is_sep & (par == 0)), np.flatnonzero(is_sep & (par == 1)))
     else:
         par = None
         nl_cls = (nl, nl)
-        sp = np.flatnonzero(is_sep)
-        sep_cls = (sp, sp)
+        sep_cls = None
     spans, nf, broken = [], [], []
     p, n = 0, len(buf)
     while p < n:
@@ -151,10 +151,14 @@ def _split(buf: bytes, ncols: int, final: bool, sep: int):
             starts = np.empty(len(b), np.int64)
             starts[0] = p
             starts[1:] = b[:-1] + 1
-            cc = sep_cls[c]
-            counts = np.searchsorted(cc, b) - np.searchsorted(cc, starts) + 1
-            nlin = np.searchsorted(nl, b) - np.searchsorted(nl, starts)
-            bad = np.flatnonzero((nlin > 0) & (counts != ncols))
+            if sep_cls is None:  # no quotes: one line per record, count later if needed
+                counts = np.full(len(b), -1, np.int64)
+                bad = np.empty(0, np.int64)
+            else:
+                cc = sep_cls[c]
+                counts = np.searchsorted(cc, b) - np.searchsorted(cc, starts) + 1
+                nlin = np.searchsorted(nl, b) - np.searchsorted(nl, starts)
+                bad = np.flatnonzero((nlin > 0) & (counts != ncols))
             stop = int(bad[0]) if len(bad) else len(b)
             spans.append(np.column_stack([starts[:stop], b[:stop]]))
             nf.append(counts[:stop])
@@ -207,10 +211,11 @@ def _records(buf: bytes, ncols: int, final: bool, sep: int):
     return spans, offsets, nf, kind, consumed, int(np.searchsorted(nl, consumed))
 
 
-def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str) -> pd.DataFrame:
+def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str, strict: bool = False):
     """Parse well-formed records with pyarrow's CSV reader (Python csv as a fallback).
 
-    Every column is text (``string`` dtype, empty string for an empty field).
+    Every column is text (``string`` dtype, empty string for an empty field). With
+    ``strict=True`` return None instead of falling back when Arrow rejects a record.
     """
     if len(spans) == 0:
         return pd.DataFrame({i: pd.Series([], dtype="string") for i in range(ncols)})
@@ -244,6 +249,8 @@ def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str) -> pd.
             return df
     except (pa.ArrowInvalid, UnicodeDecodeError):
         pass
+    if strict:
+        return None
     rows = [
         next(csv.reader([_decode(buf[s:e], enc).rstrip("\r")], delimiter=sep)) for s, e in spans
     ]
@@ -307,9 +314,23 @@ def iter_raw_chunks(
             carry = buf[consumed:]
 
 
+def _count_fields(buf: bytes, spans: np.ndarray, sep: str) -> np.ndarray:
+    """Fields per record of a quote-free region (separators + 1)."""
+    lo, hi = int(spans[0, 0]), int(spans[-1, 1])
+    a = np.frombuffer(buf, np.uint8, count=hi - lo, offset=lo)
+    cp = np.flatnonzero(a == ord(sep)) + lo
+    return np.searchsorted(cp, spans[:, 1]) - np.searchsorted(cp, spans[:, 0]) + 1
+
+
 def _chunk(buf, spans, lines, nf, kind, ncols, names, sep) -> RawChunk:
-    ok = (kind == 0) & (nf == ncols)
     enc = _guess_encoding(buf[int(spans[0, 0]) : int(spans[-1, 1])]) if len(spans) else "utf-8"
+    if len(spans) and (nf < 0).all():  # quote-free: let Arrow check the field counts
+        df = _parse(buf, spans, ncols, enc, sep, strict=True)
+        if df is not None:
+            df.columns = names
+            return RawChunk(df, lines, [], enc, buf, spans)
+        nf = _count_fields(buf, spans, sep)
+    ok = (kind == 0) & (nf == ncols)
     malformed = []
     for i in np.flatnonzero(~ok):
         s, e = spans[i]

@@ -1,0 +1,141 @@
+"""Coordinate checks: WGS84 or British National Grid columns to BNG metres, vectorised.
+
+Empty coordinates and ``0,0`` mean "no location" (police.uk's rule). Swapped
+axes, metres in degree columns (and the reverse), points off the grid or
+outside Great Britain, and points outside the partnership area are rejected
+with a plain-English reason (``REASONS``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import geo
+from .columns import numeric, text
+from .rejects import REASONS, Rejects
+
+__all__ = ["check_area", "check_bng", "check_lonlat", "pair"]
+
+# A generous box around Great Britain and its islands (OSTN15 coverage).
+_GB_LON = (-9.0, 2.5)
+_GB_LAT = (49.0, 61.5)
+
+
+def check_lonlat(lon_s: pd.Series, lat_s: pd.Series, rej: Rejects, fields: tuple[str, str]):
+    """Validate WGS84 columns; return (lon, lat, easting, northing), NaN = no location.
+
+    Empty coordinates and (0, 0) (police.uk's rule for unmappable points) mean
+    no location. Swapped axes and BNG metres in the degree columns are rejected.
+    """
+    lon, lon_e, lon_bad = numeric(lon_s)
+    lat, lat_e, lat_bad = numeric(lat_s)
+    both = pair(lon_s, lat_s)
+    pf = f"{fields[0]},{fields[1]}"
+    rej.add(lon_bad, fields[0], REASONS["non_numeric"], lon_s)
+    rej.add(lat_bad, fields[1], REASONS["non_numeric"], lat_s)
+    rej.add(lon_e ^ lat_e, pf, REASONS["half"], both)
+    zero = (lon == 0) & (lat == 0)
+    lon[zero] = np.nan
+    lat[zero] = np.nan
+    with np.errstate(invalid="ignore"):
+        bng = (
+            (lon >= 0)
+            & (lon <= 700_000)
+            & (lat >= 0)
+            & (lat <= 1_300_000)
+            & ((lon > 180) | (lat > 90))
+        )
+        rej.add(bng, pf, REASONS["bng_in_lonlat"], both)
+        rej.add((np.abs(lat) > 90) | (np.abs(lon) > 180), pf, REASONS["impossible"], both)
+        in_lon = (lon >= _GB_LON[0]) & (lon <= _GB_LON[1])
+        in_lat = (lat >= _GB_LAT[0]) & (lat <= _GB_LAT[1])
+        swapped = ~in_lon & ~in_lat & (lat >= _GB_LON[0]) & (lat <= _GB_LON[1])
+        swapped &= (lon >= _GB_LAT[0]) & (lon <= _GB_LAT[1])
+        rej.add(swapped, pf, REASONS["swapped"], both)
+        has = np.isfinite(lon) & np.isfinite(lat) & ~rej.bad
+        rej.add(has & ~(in_lon & in_lat), pf, REASONS["outside_gb"], both)
+    has = np.isfinite(lon) & np.isfinite(lat) & ~rej.bad
+    e = np.full(len(lon), np.nan)
+    n = np.full(len(lon), np.nan)
+    if has.any():
+        e[has], n[has] = geo.to_bng(lon[has], lat[has])
+        rej.add(has & np.isnan(e), pf, REASONS["outside_gb"], both)
+    keep = has & np.isfinite(e)
+    lon[~keep] = np.nan
+    lat[~keep] = np.nan
+    return lon, lat, e, n
+
+
+def check_bng(e_s: pd.Series, n_s: pd.Series, rej: Rejects, fields: tuple[str, str]):
+    """Validate British National Grid columns; return (lon, lat, easting, northing).
+
+    Empty values and (0, 0) mean no location; degrees in metre columns and points
+    off the grid are rejected. lon/lat come from OSTN15.
+    """
+    e, e_e, e_bad = numeric(e_s)
+    n, n_e, n_bad = numeric(n_s)
+    both = pair(e_s, n_s)
+    pf = f"{fields[0]},{fields[1]}"
+    rej.add(_sci_lossy(e_s), fields[0], REASONS["sci"], e_s)
+    rej.add(_sci_lossy(n_s), fields[1], REASONS["sci"], n_s)
+    rej.add(e_bad, fields[0], REASONS["non_numeric"], e_s)
+    rej.add(n_bad, fields[1], REASONS["non_numeric"], n_s)
+    rej.add(e_e ^ n_e, pf, REASONS["half"], both)
+    zero = (e == 0) & (n == 0)
+    e[zero] = np.nan
+    n[zero] = np.nan
+    with np.errstate(invalid="ignore"):
+        deg = (np.abs(e) <= 180) & (np.abs(n) <= 90)
+        rej.add(deg, pf, REASONS["lonlat_in_bng"], both)
+        off = (e < 0) | (e > 700_000) | (n < 0) | (n > 1_300_000)
+        rej.add(off, pf, REASONS["outside_bng"], both)
+    has = np.isfinite(e) & np.isfinite(n) & ~rej.bad
+    lon = np.full(len(e), np.nan)
+    lat = np.full(len(e), np.nan)
+    if has.any():
+        lon[has], lat[has] = geo.to_wgs84(e[has], n[has])
+        rej.add(has & np.isnan(lon), pf, REASONS["outside_bng"], both)
+    keep = has & np.isfinite(lon)
+    e[~keep] = np.nan
+    n[~keep] = np.nan
+    return lon, lat, e, n
+
+
+def _sci_lossy(s: pd.Series) -> np.ndarray:
+    """Excel's scientific notation that lost digits.
+
+    ``5.05E+05`` shows 3 significant digits of a 6-digit number: the metres are
+    lost (rejected). ``5.04981E+05`` kept every digit and is repaired simply by
+    reading it as a number.
+    """
+    t = text(s)
+    m = t.str.extract(r"^(\d+)(?:\.(\d*))?[eE]\+?(\d+)$")
+    hit = m[0].notna().to_numpy(bool)
+    if not hit.any():
+        return hit
+    frac = m[1].fillna("").str.len().to_numpy("int64")
+    exp = pd.to_numeric(m[2], errors="coerce").fillna(0).to_numpy("int64")
+    return hit & (frac < exp)  # fewer decimals than the exponent: units were lost
+
+
+def pair(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Two columns whose verbatim text is quarantined together as ``a,b``."""
+    return (a, b)
+
+
+def check_area(area, e: np.ndarray, n: np.ndarray, rej: Rejects, field: str, values) -> None:
+    """Reject located points outside ``area`` (shapely geometry, EPSG:27700).
+
+    Points on the boundary count as inside.
+    """
+    if area is None:
+        return
+    has = np.isfinite(e) & np.isfinite(n) & ~rej.bad
+    if not has.any():
+        return
+    shapely.prepare(area)
+    inside = np.zeros(len(e), bool)
+    inside[has] = shapely.intersects_xy(area, e[has], n[has])
+    rej.add(has & ~inside, field, REASONS["area"], values)
