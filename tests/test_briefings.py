@@ -258,9 +258,16 @@ def test_wdq_matches_a_hand_worked_example():
     inc = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.easting, df.northing), crs=27700)
     actions = pd.DataFrame([{"action": "Target hardening", "start": pd.Timestamp("2024-04-01"),
                              "end": pd.NaT, "lead": "", "categories": None, "area": area}])  # fmt: skip
-    b = SimpleNamespace(incidents=inc, period=parse_period("2024-06"),
+    asked = []
+
+    def load_wide(cats, first, last):  # the partnership's incidents in those months
+        asked.append((cats, str(first), str(last)))
+        return inc
+
+    b = SimpleNamespace(period=parse_period("2024-06"), categories=None, load_wide=load_wide,
                         responses=SimpleNamespace(actions=actions, buffer=50.0))  # fmt: skip
     got = wdq(b, months=3).iloc[0]
+    assert asked == [(None, "2024-01", "2024-06")]  # 3 months either side of April
     # Bowers & Johnson: success = 10/50 - 20/40 = -0.3; buffer = 8/50 - 10/40 = -0.09
     assert (got["A before"], got["A after"], got["B before"], got["B after"]) == (20, 10, 10, 8)
     assert (got["C before"], got["C after"]) == (40, 50)

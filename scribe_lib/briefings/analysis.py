@@ -7,6 +7,8 @@ EPSG:27700.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -266,7 +268,6 @@ def before_after(b, months: int = 3) -> pd.DataFrame:
 
 def _p_value(sel: pd.DataFrame, start: pd.Period, n: int) -> float:
     """p of the after window against the before window (:func:`stats.compare_periods`)."""
-    import warnings
 
     from .. import stats
 
@@ -282,8 +283,9 @@ def wdq(b, months: int = 3) -> pd.DataFrame:
     """Weighted Displacement Quotient (Bowers & Johnson 2003) for each action with an area.
 
     Response area A (the action's area), buffer B (a ring ``b.responses.buffer`` metres
-    wide around A) and control C (the rest of the locality), counting the action's
-    categories in the ``months`` before (b) and after (a) its start::
+    wide around A) and control C (the rest of the partnership: every located incident
+    outside A and B, in the audience's view), counting the action's categories in the
+    ``months`` before (b) and after (a) its start::
 
         success = Aa/Ca - Ab/Cb        (negative: A improved relative to the control)
         WDQ     = (Ba/Ca - Bb/Cb) / (Aa/Ca - Ab/Cb)
@@ -293,28 +295,27 @@ def wdq(b, months: int = 3) -> pd.DataFrame:
     its 95% bootstrap interval (``CI``) and the total net effect (``TNE``, incidents
     prevented) come from :func:`scribe_lib.stats.wdq`. Empty frame when no action has an area.
     """
-    cols = ["Action", "Start", "A before", "A after", "B before", "B after",
-            "C before", "C after", "Success", "WDQ", "CI", "TNE", "Reading"]  # fmt: skip
     from .. import stats
 
+    cols = ["Action", "Start", "A before", "A after", "B before", "B after",
+            "C before", "C after", "Success", "WDQ", "CI", "TNE", "Reading"]  # fmt: skip
     acts = b.responses.actions
     acts = acts[acts["area"].notna()] if not acts.empty else acts
     rows = []
-    inc = b.incidents[b.incidents.geometry.notna()]
-    ps = inc["period_start"].dt.to_period("M")
     for _, act in acts.iterrows():
         start, n = _months(b, act, months)
         if n < 1:
             continue
+        cats = act["categories"] or b.categories
+        inc = b.load_wide(cats, start - n, start + n - 1)
+        ps = inc["period_start"].dt.to_period("M")
         area = act["area"]
         ring = area.buffer(b.responses.buffer).difference(area)
         zone = np.where(
             inc.geometry.within(area), "A", np.where(inc.geometry.within(ring), "B", "C")
         )
-        cats = act["categories"]
-        ok = inc["category"].isin(cats).to_numpy() if cats else np.ones(len(inc), bool)
-        before = ((ps >= start - n) & (ps < start)).to_numpy() & ok
-        after = ((ps >= start) & (ps < start + n)).to_numpy() & ok
+        before = ((ps >= start - n) & (ps < start)).to_numpy()
+        after = ((ps >= start) & (ps < start + n)).to_numpy()
         c = {f"{z} {w}": int(((zone == z) & m).sum())
              for z in "ABC" for w, m in (("before", before), ("after", after))}  # fmt: skip
         r = {"Action": act["action"], "Start": act["start"].date().isoformat(), **c}
@@ -322,8 +323,10 @@ def wdq(b, months: int = 3) -> pd.DataFrame:
             r.update(Success=np.nan, WDQ=np.nan, CI=np.nan, TNE=np.nan,
                      Reading="control has no incidents in a window")  # fmt: skip
         else:
-            w = stats.wdq((c["A before"], c["A after"]), (c["B before"], c["B after"]),
-                          (c["C before"], c["C after"]), n_boot=999, seed=6).iloc[0]  # fmt: skip
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                w = stats.wdq((c["A before"], c["A after"]), (c["B before"], c["B after"]),
+                              (c["C before"], c["C after"]), n_boot=999, seed=6).iloc[0]  # fmt: skip
             succ, q = float(w["success_measure"]), float(w["wdq"])
             if succ >= 0:
                 q, reading = np.nan, "no improvement in the response area relative to the control"
@@ -331,6 +334,8 @@ def wdq(b, months: int = 3) -> pd.DataFrame:
                 reading = ("diffusion of benefit to the buffer" if q > 0 else
                            "displacement into the buffer" if q < 0 else "no change in the buffer")  # fmt: skip
             ci = f"{w['ci_low']:.2f} to {w['ci_high']:.2f}" if np.isfinite(q) else np.nan
+            if caught and np.isfinite(q):  # e.g. a zero count: say so where it is read
+                reading += " (interval understated: a count of 0)"
             r.update(Success=succ, WDQ=q, CI=ci, TNE=float(w["tne"]), Reading=reading)
         rows.append(r)
     return pd.DataFrame(rows, columns=cols)

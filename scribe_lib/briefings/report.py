@@ -102,6 +102,7 @@ def hotspots(b, cell: float = 150.0, distance: float = 300.0):
     top = (
         hot.head(5)
         .drop(columns=["cell_id"], errors="ignore")
+        .astype({"x": "int64", "y": "int64"})
         .rename(
             columns={
                 "cell_id": "Cell",
@@ -209,8 +210,9 @@ def assessment(b, months: int = 3):
     if not w.empty:
         out += (
             "<p>Weighted Displacement Quotient (Bowers &amp; Johnson 2003): response area A, "
-            f"a {b.responses.buffer:.0f} m buffer B around it, the rest of the locality as "
-            "control C. WDQ &gt; 0: the benefit spread to the buffer; &lt; 0: displacement.</p>"
+            f"a {b.responses.buffer:.0f} m buffer B around it, the rest of the partnership as "
+            "control C. WDQ &gt; 0: the benefit spread to the buffer; &lt; 0: displacement. "
+            "CI: 95% bootstrap interval; TNE: total net effect (incidents prevented).</p>"
         )
         out += _table(w, "wdq-table")
     return _html(out)

@@ -50,6 +50,7 @@ class Briefing:
     responses: Responses
     store_url: str
     backend: str
+    store: object = field(default=None, repr=False)  # what prepare() read from (may hold a secret)
     labels: dict = field(default_factory=_taxonomy_labels)
 
     @property
@@ -107,6 +108,17 @@ class Briefing:
                 "(the organisation's PostgreSQL login) and checked again by SCRIBE."
             )
         return lines
+
+    def load_wide(self, categories, first: pd.Period, last: pd.Period) -> pd.DataFrame:
+        """Located incidents of the whole partnership (not only the locality) in the months
+        ``first..last``, in the audience's view: the control area of the WDQ."""
+        from .. import api
+
+        inc = api.load(self.store, category=list(categories) if categories else None,
+                       start=str(first), end=str(last), located_only=True)  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return audience_view(inc, self.view.audience).incidents
 
     # -- Scanning -------------------------------------------------------------------------
     def scanning(self) -> pd.DataFrame:
@@ -168,6 +180,9 @@ class Briefing:
             "Change on last year",
         ):
             df[c] = df[c].astype("Int64")
+        if not self.categories:  # categories with nothing in any of the three periods say nothing
+            counts = df[["This period", "Previous period", "Same period last year"]]
+            df = df[(counts.fillna(1) > 0).any(axis=1)]
         return df.sort_values(
             ["This period", "Category"], ascending=[False, True], na_position="last"
         ).reset_index(drop=True)
@@ -301,4 +316,6 @@ def prepare(
         enforced = "postgres-role" if getattr(st, "shared", None) else backend
         view = audience_view(inc, audience, backend=enforced)
     cats = list(categories) if categories else None
-    return Briefing(locality, per, comp, last, cats, view, boundary, cov, resp, url, backend)
+    return Briefing(
+        locality, per, comp, last, cats, view, boundary, cov, resp, url, backend, store=store
+    )
