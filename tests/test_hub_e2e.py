@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import time
 from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 import yaml
 
 from scribe_lib.access import load_agreement, testing
@@ -213,7 +215,10 @@ def test_users_cannot_read_each_others_files_environment_or_secret(hub):
     alice, bob = sysname(hub, "alice"), sysname(hub, "bob")
     bob_home = Path(pwd.getpwnam(bob).pw_dir)
     bob_pid = hub.api("GET", "users/bob").json()["servers"][""]["state"]["pid"]
-    assert b"SCRIBE_STORE=" in Path(f"/proc/{bob_pid}/environ").read_bytes()  # it is there
+    environ = Path(f"/proc/{bob_pid}/environ").read_bytes()
+    assert b"SCRIBE_STORE=" in environ  # the secret is there, for bob only
+    assert b"SCRIBE_ADMIN_URL" not in environ and b"SCRIBE_ADMIN_PASSWORD" not in environ
+    assert b"postgres@" not in environ  # never the superuser's URL
     own = as_user(alice, "cat", str(Path(pwd.getpwnam(alice).pw_dir) / accounts.SECRET_RELPATH))
     assert own.returncode == 0 and "SCRIBE_STORE=" in own.stdout  # alice reads her own
     for target in [bob_home / accounts.SECRET_RELPATH, Path(f"/proc/{bob_pid}/environ")]:
@@ -221,6 +226,29 @@ def test_users_cannot_read_each_others_files_environment_or_secret(hub):
         assert r.returncode != 0 and "Permission denied" in r.stderr, target
     r = as_user(alice, "ls", str(bob_home))
     assert r.returncode != 0 and "Permission denied" in r.stderr
+
+
+def test_symlinks_planted_in_a_home_do_not_make_the_hub_leak_or_destroy(hub):
+    """bob points his secret at alice's and his notebooks at a root-owned folder."""
+    bob, alice = pwd.getpwnam(sysname(hub, "bob")), pwd.getpwnam(sysname(hub, "alice"))
+    alice_secret = (Path(alice.pw_dir) / accounts.SECRET_RELPATH).read_text().strip()
+    victim = hub.base / "victim"
+    (victim / "apps").mkdir(parents=True)
+    (victim / "apps" / "keep.txt").write_text("root's")
+    script = (
+        f'ln -sfn "{alice.pw_dir}/.scribe/db.env" "$HOME/.scribe/db.env" && '
+        f'rm -rf "$HOME/notebooks" && ln -s "{victim}" "$HOME/notebooks"'
+    )
+    assert accounts.run_as(bob, script).returncode == 0
+    assert hub.api("DELETE", "users/bob/server").status_code in (202, 204)
+    s, _ = hub.login("bob", PASSWORDS["bob"])
+    while hub.api("GET", "users/bob").json()["servers"]:
+        time.sleep(0.5)
+    hub.spawn(s, "bob")
+    pid = hub.api("GET", "users/bob").json()["servers"][""]["state"]["pid"]
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    assert alice_secret.encode() not in environ and b"SCRIBE_STORE=" not in environ
+    assert (victim / "apps" / "keep.txt").read_text() == "root's"
 
 
 def test_a_partner_viewer_lands_on_the_app_gallery_not_jupyterlab(hub):
@@ -253,3 +281,39 @@ def test_revoked_user_is_refused_and_their_server_stopped(hub):
         psycopg.connect(store_url).close()
     users = {u["name"]: u for u in hub.api("GET", "scribe/users").json()}
     assert users["alice"]["status"] == "revoked" and users["bob"]["status"] == "approved"
+    token = {"Authorization": f"token {hub.tokens['alice']}"}
+    assert requests.get(hub.url + "/hub/api/user", headers=token).status_code == 403
+    uid = pwd.getpwnam(sysname(hub, "alice")).pw_uid
+    running = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == uid]
+    assert running == []
+    assert not (Path(pwd.getpwnam(sysname(hub, "alice")).pw_dir) / accounts.SECRET_RELPATH).exists()
+
+
+def _uid(proc: Path) -> int | None:
+    try:
+        return proc.stat().st_uid
+    except FileNotFoundError:
+        return None
+
+
+def test_a_revoked_user_can_be_approved_again(hub):
+    r = hub.scribe("users", "approve", "alice", "--org", "csp-analysts", "--role", "viewer")
+    assert r.returncode == 0, r.stderr
+    _, r = hub.login("alice", PASSWORDS["alice"])
+    assert r.status_code == 302
+    entry = pwd.getpwnam(sysname(hub, "alice"))
+    assert (Path(entry.pw_dir) / accounts.SECRET_RELPATH).read_text().startswith("SCRIBE_STORE=")
+    groups = hub.api("GET", "users/alice").json()["groups"]
+    assert sorted(groups) == ["csp-analysts", "role-viewer"]  # the old ones are gone
+
+
+def test_state_survives_a_restart_and_the_manager_password_is_not_reset(hub):
+    hub.stop()
+    hub.env["SCRIBE_ADMIN_PASSWORD"] = "A-Different-Password-1"
+    hub.start()
+    _, r = hub.login("manager", "A-Different-Password-1")
+    assert r.status_code == 200  # only the first start takes the password
+    _, r = hub.login("manager", MANAGER_PASSWORD)
+    assert r.status_code == 302
+    _, r = hub.login("bob", PASSWORDS["bob"])
+    assert r.status_code == 302

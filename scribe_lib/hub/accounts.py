@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "delete_account",
     "write_secret",
     "read_secret",
+    "run_as",
     "SECRET_RELPATH",
 ]
 
@@ -93,8 +95,32 @@ def _kill_processes(uid: int) -> None:
             continue
 
 
+def run_as(entry: pwd.struct_passwd, script: str, *args: str, stdin: str | None = None):
+    """Run a ``sh`` script as the user, never as root, with ``$HOME`` their home.
+
+    Everything inside a user's home is done with the user's own rights: a root
+    process following a symlink the user planted there could otherwise read or
+    overwrite any file on the machine (another user's secret, ``/etc``...).
+    Secrets go through ``stdin``, never the command line (visible in ``ps``).
+    """
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    return subprocess.run(
+        [runuser, "-u", entry.pw_name, "--", "/bin/sh", "-c", script, "sh", *args],
+        input=stdin,
+        env={"HOME": entry.pw_dir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        cwd=entry.pw_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _remove_secret(entry: pwd.struct_passwd) -> None:
+    run_as(entry, 'rm -f "$HOME/$1"', str(SECRET_RELPATH))
+
+
 def lock_account(sysname: str) -> None:
-    """Lock ``sysname`` (no login, expired) and kill every process it runs.
+    """Remove the user's secret, lock ``sysname`` (expired) and kill every process it runs.
 
     The home directory is kept: revocation is reversible by approving again.
     """
@@ -102,11 +128,9 @@ def lock_account(sysname: str) -> None:
         entry = pwd.getpwnam(sysname)
     except KeyError:
         return
+    _remove_secret(entry)
     _run(["usermod", "--lock", "--expiredate", "1", sysname])
     _kill_processes(entry.pw_uid)
-    secret = Path(entry.pw_dir) / SECRET_RELPATH
-    if secret.exists():
-        secret.unlink()
 
 
 def delete_account(sysname: str) -> None:
@@ -119,27 +143,30 @@ def delete_account(sysname: str) -> None:
     _run(["userdel", "--remove", sysname])
 
 
+_WRITE = (
+    'umask 077 && mkdir -p "$HOME/$1" && chmod 700 "$HOME/$1" && '
+    'cat > "$HOME/$1/.db.env.new" && mv -f "$HOME/$1/.db.env.new" "$HOME/$2"'
+)
+
+
 def write_secret(entry: pwd.struct_passwd, store_url: str) -> Path:
-    """Write ``SCRIBE_STORE=<url>`` to ``~/.scribe/db.env``, readable only by the user."""
-    directory = Path(entry.pw_dir) / SECRET_RELPATH.parent
-    directory.mkdir(mode=0o700, exist_ok=True)
-    os.chown(directory, entry.pw_uid, entry.pw_gid)
-    os.chmod(directory, 0o700)
-    path = directory / SECRET_RELPATH.name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(f"SCRIBE_STORE={store_url}\n")
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    os.chmod(path, 0o600)
-    return path
+    """Write ``SCRIBE_STORE=<url>`` to ``~/.scribe/db.env`` (mode 0600), as the user."""
+    result = run_as(
+        entry,
+        _WRITE,
+        str(SECRET_RELPATH.parent),
+        str(SECRET_RELPATH),
+        stdin=f"SCRIBE_STORE={store_url}\n",
+    )
+    if result.returncode != 0:
+        raise AccessError(f"cannot write {entry.pw_dir}/{SECRET_RELPATH}: {result.stderr.strip()}")
+    return Path(entry.pw_dir) / SECRET_RELPATH
 
 
 def read_secret(entry: pwd.struct_passwd) -> str | None:
-    """The user's database URL from ``~/.scribe/db.env``, or None when there is none."""
-    path = Path(entry.pw_dir) / SECRET_RELPATH
-    if not path.exists():
-        return None
-    for line in path.read_text().splitlines():
+    """The user's database URL from ``~/.scribe/db.env`` (read as the user), or None."""
+    result = run_as(entry, 'cat "$HOME/$1" 2>/dev/null || true', str(SECRET_RELPATH))
+    for line in result.stdout.splitlines():
         if line.startswith("SCRIBE_STORE="):
             return line.split("=", 1)[1].strip()
     return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import sys
 from pathlib import Path
 
@@ -22,13 +21,6 @@ from traitlets import Unicode, default
 from . import accounts
 
 __all__ = ["ScribeSpawner"]
-
-
-def _chown_tree(path: Path, uid: int, gid: int) -> None:
-    os.chown(path, uid, gid)
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
 
 
 class ScribeSpawner(LocalProcessSpawner):
@@ -85,20 +77,18 @@ class ScribeSpawner(LocalProcessSpawner):
 
     def _sync_gallery(self) -> None:
         source = Path(self.notebooks_dir) / "apps" if self.notebooks_dir else None
-        entry = self.system_user
-        target = Path(entry.pw_dir) / "notebooks"
-        target.mkdir(exist_ok=True)
-        os.chown(target, entry.pw_uid, entry.pw_gid)
         if source is None or not source.is_dir():
             self.log.warning("SCRIBE: no app gallery at %s", source)
             return
-        apps = target / "apps"
-        if apps.is_symlink() or apps.is_file():
-            apps.unlink()
-        elif apps.exists():
-            shutil.rmtree(apps)
-        shutil.copytree(source, apps, symlinks=False)
-        _chown_tree(apps, entry.pw_uid, entry.pw_gid)
+        # as the user: their home is theirs, root must not follow what they put there
+        result = accounts.run_as(
+            self.system_user,
+            'mkdir -p "$HOME/notebooks" && rm -rf "$HOME/notebooks/apps" && '
+            'cp -R "$1" "$HOME/notebooks/apps"',
+            str(source),
+        )
+        if result.returncode != 0:
+            self.log.warning("SCRIBE: app gallery not copied: %s", result.stderr.strip())
 
     async def start(self):
         """Refresh the user's copy of the app gallery, then start their server."""

@@ -48,6 +48,7 @@ class Hub:
         self.url = f"http://127.0.0.1:{port}"
         self.log = base / "hub.log"
         self.proc: subprocess.Popen | None = None
+        self.tokens: dict[str, str] = {}  # the last API token each user made
 
     # -- process -------------------------------------------------------------------------
     def start(self, ready_within: float = 90) -> None:
@@ -160,6 +161,7 @@ class Hub:
         )
         r.raise_for_status()
         token = r.json()["token"]
+        self.tokens[name] = token
         return asyncio.run(_execute(f"127.0.0.1:{self.port}", name, token, code))
 
 
