@@ -3,6 +3,7 @@ export is recorded in an append-only table; the manager reads it with `scribe au
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import psycopg
@@ -101,7 +102,19 @@ def test_record_export(db):
     e = _reads(db, "fiona").iloc[-1]
     assert (e["action"], e["username"], e["org"]) == ("export", "fiona", "bedfordshire-fire")
     record_export(db.users["fiona"], "incidents.csv", None, 0)  # a URL works too
-    assert list(_reads(db, "fiona")["relation"]) == ["hotspots.geojson", "incidents.csv"]
+    with scribe_lib.open_store(db.users["fiona"]) as store:  # and a store
+        record_export(store, "kde.tif", {"start": dt.date(2024, 1, 1)}, 1)
+    c = db.connect("fiona", autocommit=False)
+    record_export(c, "left-open.csv", {}, 2)
+    c.close()  # never committed: the entry stays all the same
+    relations = list(_reads(db, "fiona")["relation"])
+    assert relations == ["hotspots.geojson", "incidents.csv", "kde.tif", "left-open.csv"]
+    assert json.loads(_reads(db, "fiona")["filter"].iloc[2]) == {"start": "2024-01-01"}
+
+
+def test_record_export_on_the_embedded_store_is_a_no_op(tmp_path):
+    with scribe_lib.open_store(str(tmp_path / "local.duckdb")) as store:
+        assert record_export(store, "incidents.csv", {}, 3) is None
 
 
 @pytest.mark.parametrize(

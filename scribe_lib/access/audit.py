@@ -36,17 +36,20 @@ AUDIT_COLUMNS = [
 ]
 
 
-def record_export(conn: psycopg.Connection | str, what: str, filter: dict | None, rows: int) -> int:
+def record_export(conn, what: str, filter: dict | None, rows: int) -> int | None:
     """Record that the connected user exported or downloaded data; return the entry id.
 
     Parameters
     ----------
-    conn : psycopg.Connection or str
-        The user's own connection (or its URL); the entry is written as ``session_user``.
+    conn : psycopg.Connection, str or Store
+        The user's own connection, its URL, or an open store; the entry is written as the
+        connection's ``session_user``, in its own transaction (the caller's transaction is
+        neither committed nor needed). An embedded (DuckDB) store has no audit trail: None
+        is returned.
     what : str
         What was exported, e.g. ``"hotspots.geojson"`` or ``"incidents.csv"``.
     filter : dict or None
-        The filter that selected the rows (JSON-serialisable).
+        The filter that selected the rows (JSON-serialisable; dates allowed).
     rows : int
         How many rows were written.
 
@@ -62,13 +65,15 @@ def record_export(conn: psycopg.Connection | str, what: str, filter: dict | None
         payload = json.dumps(filter if filter is not None else {}, default=_plain)
     except (TypeError, ValueError) as exc:
         raise AccessError(f"filter={filter!r} cannot be recorded as JSON: {exc}") from None
+    if getattr(conn, "backend", None) == "duckdb":
+        return None
+    conn = getattr(conn, "con", conn)  # a PostgresStore
     own = isinstance(conn, str)
     c = psycopg.connect(conn) if own else conn
     try:
         row = c.execute(
             "SELECT scribe_shared.record_export(%s, %s::jsonb, %s)", [what, payload, rows]
         ).fetchone()
-        c.commit()
     except psycopg.errors.UndefinedFunction:
         c.rollback()
         raise StoreError("this database has no audit trail; run `scribe access apply`") from None

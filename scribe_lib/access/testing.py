@@ -166,7 +166,8 @@ class Secured:
 
     def connect(self, username: str, **kw) -> psycopg.Connection:
         """A raw psycopg connection as ``username`` (autocommit)."""
-        return psycopg.connect(self.users[username], autocommit=True, **kw)
+        kw.setdefault("autocommit", True)
+        return psycopg.connect(self.users[username], **kw)
 
 
 @contextmanager
