@@ -230,6 +230,10 @@ def test_build_demo_counts_match_the_police_files(store_url, tmp_path):
     got = got.groupby([got["period_start"].dt.strftime("%Y-%m"), "source_category"]).size()
     assert {(str(m), str(c)): int(n) for (m, c), n in got.items()} == want
     assert len(want) >= 6 * 10  # every month, most crime types
+    cbc = scribe_lib.load(store_url, partner="central-bedfordshire-council")
+    prec = cbc["location_precision"].value_counts()
+    assert prec["postcode"] > prec["exact"] > 0  # the demo postcode lookup was used
+    assert set(prec.index) <= {"postcode", "exact", "none"}
     loc = scribe_lib.localities(store_url)
     assert sorted(loc.loc[loc["kind"] == "town", "name"]) == sorted(t.name for t in TOWNS)
     assert (loc["kind"] == "partnership").sum() == 1
