@@ -132,7 +132,8 @@ def test_emerging_csv_and_geojson(store, tmp_path, capsys):
     g = gpd.read_file(gj)
     assert g.crs.to_epsg() == 4326 and len(g) == len(df)  # RFC 7946, as scribe hotspots
     hx = tmp_path / "hex.gpkg"
-    assert run(store, "emerging", "--cell", "250", "--shape", "hex", "--out", str(hx)) == 0
+    with pytest.warns(UserWarning, match="council-b: 2024-04"):  # all partners: B's gap
+        assert run(store, "emerging", "--cell", "250", "--shape", "hex", "--out", str(hx)) == 0
     h = gpd.read_file(hx)
     assert h.crs.to_epsg() == 27700 and set(h.geometry.geom_type) == {"Polygon"}
     assert len(h.geometry.iloc[0].exterior.coords) == 7  # hexagons
@@ -323,6 +324,13 @@ def test_harm_options(store, tmp_path):
     table = tmp_path / "w.yml"
     table.write_text(yaml.safe_dump({"version": 1, "unit": "test", "weights": weights}))
     em = tmp_path / "em.csv"
-    assert run(store, "emerging", "--cell", "500", "--partner", "council-b", "--harm-file",
-               str(table), "--out", str(em)) == 0  # fmt: skip
+    with pytest.warns(UserWarning, match="council-b: 2024-04"):
+        assert run(store, "emerging", "--cell", "500", "--partner", "council-b", "--harm-file",
+                   str(table), "--out", str(em)) == 0  # fmt: skip
     assert pd.read_csv(em)["harm"].sum() == pytest.approx(11 * 7.0)
+
+
+def test_emerging_warns_about_a_partner_month_with_no_data(store, tmp_path, capsys):
+    out = tmp_path / "b.csv"
+    with pytest.warns(UserWarning, match="council-b: 2024-04"):
+        assert run(store, "emerging", "--cell", "500", "--out", str(out)) == 0

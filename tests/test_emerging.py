@@ -251,3 +251,21 @@ def test_cube_gi_equals_esda_on_the_same_space_time_weights():
         ref = esda.G_Local(y, libpysal.weights.W.from_sparse(W), transform="B", star=True,
                            permutations=0)  # fmt: skip
     np.testing.assert_allclose(cube.z.T.ravel(), ref.Zs, rtol=0, atol=1e-9)
+
+
+def test_coverage_gap_is_named_in_a_warning():
+    inc = _cube_incidents().copy()
+    inc["partner"] = "council-a"
+    months = pd.date_range("2024-01-01", "2024-06-01", freq="MS")
+    cov = pd.DataFrame(
+        {"partner": "council-a", "source": "council", "month": months,
+         "status": ["data", "data", "no data", "data", "data", "data"]}
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="council-a: 2024-03"):
+        emerging_hotspots(inc, grid=_grid(), coverage=cov)
+    full = cov.assign(status="data")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emerging_hotspots(inc, grid=_grid(), coverage=full)

@@ -163,7 +163,11 @@ def emerging(
     locality,
     out,
 ):
-    """Emerging hot spots (ArcGIS Pro's patterns) of every cell with incidents."""
+    """Emerging hot spots (ArcGIS Pro's patterns) of every cell with incidents.
+
+    Warns when a selected partner sent no data for a month of the cube (it would count as 0).
+    """
+    from ..api import coverage
     from ..stats.emerging import emerging_hotspots
 
     inc = _load(ctx, categories, partners, start, end, locality)
@@ -174,6 +178,7 @@ def emerging(
         area=area,
         shape=shape,
         harm=_harm(harm, harm_file),
+        coverage=coverage((ctx.find_root().obj or {}).get("store")),
         cell=cell,
         distance=distance,
         period=period,

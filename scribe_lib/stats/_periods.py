@@ -16,7 +16,14 @@ import pandas as pd
 
 from ..errors import ScribeError
 
-__all__ = ["event_time", "period_edges", "assign_periods", "resolve_freq", "month_based"]
+__all__ = [
+    "event_time",
+    "period_edges",
+    "assign_periods",
+    "resolve_freq",
+    "month_based",
+    "coverage_gaps",
+]
 
 #: friendly names -> pandas frequency strings (period starts).
 _FREQ_ALIASES = {"month": "MS", "week": "W-MON", "day": "D", "quarter": "QS", "year": "YS"}
@@ -107,3 +114,30 @@ def assign_periods(
     idx = np.searchsorted(edges.values, t.to_numpy(dtype="datetime64[ns]"), side="right") - 1
     idx = np.where(usable & (idx >= 0) & (idx < len(edges) - 1), idx, -1)
     return idx.astype(np.int64), edges
+
+
+def coverage_gaps(coverage: pd.DataFrame, partners, first, last) -> dict[str, list[str]]:
+    """Months in ``[first, last]`` (as "YYYY-MM") for which each of ``partners`` sent no data.
+
+    ``coverage`` is :func:`scribe_lib.api.coverage` (partner, source, month, status); a
+    partner has data for a month when any of its sources has. Partners absent from the
+    coverage frame are not reported (nothing is known about them).
+    """
+    need = {"partner", "month", "status"}
+    if not need <= set(coverage.columns):
+        raise ScribeError(
+            f"coverage must have the columns {sorted(need)} (scribe_lib.api.coverage())"
+        )
+    cov = coverage.assign(month=pd.to_datetime(coverage["month"]).dt.to_period("M"))
+    has = (
+        cov.assign(ok=cov["status"].astype(str) == "data").groupby(["partner", "month"])["ok"].any()
+    )
+    months = pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq="M")
+    gaps = {}
+    for p in partners:
+        if p not in has.index.get_level_values(0):
+            continue
+        missing = [str(m) for m in months if not bool(has.get((p, m), False))]
+        if missing:
+            gaps[str(p)] = missing
+    return gaps

@@ -10,6 +10,7 @@ of the whole cube; each location's series of Gi* results is then given a pattern
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -28,7 +29,7 @@ from ._cube import (
 )
 from ._gi_core import gi_star_z
 from ._mannkendall import mann_kendall
-from ._periods import assign_periods
+from ._periods import assign_periods, coverage_gaps
 
 __all__ = ["emerging_hotspots", "space_time_gi", "classify_patterns", "PATTERNS", "SpaceTimeCube"]
 
@@ -43,6 +44,7 @@ class SpaceTimeCube(NamedTuple):
     z: np.ndarray  # Gi* z
     p: np.ndarray  # two-sided p
     p_adj: np.ndarray  # p after the multiple-testing correction
+    end: pd.Timestamp  # end of the last period (exclusive)
 
 
 #: every pattern, hot then cold, in order of precedence, then "no pattern".
@@ -211,7 +213,7 @@ def space_time_gi(
 
     p = 2.0 * norm.sf(np.abs(z))
     p_adj = adjust_p(p.ravel(), correction).reshape(p.shape)
-    return SpaceTimeCube(cells, edges[:-1], counts, values, z, p, p_adj)
+    return SpaceTimeCube(cells, edges[:-1], counts, values, z, p, p_adj, edges[-1])
 
 
 def emerging_hotspots(
@@ -229,6 +231,7 @@ def emerging_hotspots(
     alpha: float = 0.05,
     correction: str = "fdr",
     harm=None,
+    coverage: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Emerging hot spot pattern of every grid cell with incidents (ArcGIS Pro's method).
 
@@ -261,6 +264,9 @@ def emerging_hotspots(
         Analyse harm (the sum of the incidents' category weights, see
         :func:`scribe_lib.stats.load_harm_weights`) instead of counts: Gi* and both
         Mann-Kendall trends then run on the harm series, and ``harm`` is added.
+    coverage : pandas.DataFrame, optional
+        :func:`scribe_lib.api.coverage`. A month a selected partner never sent would be
+        counted as 0 in the cube; with ``coverage`` such months are named in a warning.
 
     Returns
     -------
@@ -278,6 +284,16 @@ def emerging_hotspots(
         start=start, end=end, correction=correction, alpha=alpha, harm=harm,
     )  # fmt: skip
     cells, starts, counts, z, p_adj = cube.cells, cube.periods, cube.counts, cube.z, cube.p_adj
+    if coverage is not None and "partner" in incidents:
+        last = cube.end - pd.Timedelta(days=1)
+        gaps = coverage_gaps(coverage, pd.unique(incidents["partner"].dropna()), starts[0], last)
+        if gaps:
+            said = "; ".join(f"{p}: {', '.join(m)}" for p, m in gaps.items())
+            warnings.warn(
+                f"months with no data from a partner are counted as 0 in the cube ({said}); "
+                "patterns around them are unreliable: leave that partner out or shorten the span",
+                stacklevel=2,
+            )
     zf = np.nan_to_num(z, nan=0.0)
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
     hot, cold = sig & (zf > 0), sig & (zf < 0)
