@@ -241,6 +241,7 @@ def test_build_demo_counts_match_the_police_files(store_url, tmp_path):
     # the same demo again adds nothing; other data in the store is refused
     again = build_demo(store_url, seed=3, months=6, scale=0.02)
     assert again.added == 0 and again.by_partner == summary.by_partner
+    assert "nothing added" in again.lines()[1]
     with pytest.raises(StoreError, match="not this demo"):
         build_demo(store_url, seed=4, months=6, scale=0.02)
 

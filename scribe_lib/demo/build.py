@@ -44,10 +44,15 @@ class DemoSummary:
     def lines(self) -> list[str]:
         """Plain-English summary lines, as ``scribe demo`` prints them."""
         out = [
-            f"demo store {self.store}: seed {self.seed}, {self.first_month} to {self.last_month}",
-            f"{self.files} files, {self.rows_read} rows read, {self.accepted} accepted, "
-            f"{self.quarantined} quarantined ({self.added} new submissions)",
+            f"demo store {self.store}: seed {self.seed}, {self.first_month} to {self.last_month}"
         ]
+        if self.added == 0:
+            out.append(f"all {self.files} demo files were already in the store: nothing added")
+        else:
+            out.append(
+                f"{self.files} files, {self.rows_read} rows read, {self.accepted} accepted, "
+                f"{self.quarantined} quarantined ({self.added} new submissions)"
+            )
         out += [f"  {p}: {n} incidents" for p, n in sorted(self.by_partner.items())]
         out.append(f"{self.localities} demo localities (labelled as demo geography)")
         if self.out_dir:
