@@ -307,6 +307,20 @@ def test_a_revoked_user_can_be_approved_again(hub):
     assert sorted(groups) == ["csp-analysts", "role-viewer"]  # the old ones are gone
 
 
+def test_deleting_a_user_also_takes_their_logins_away(hub):
+    entry = pwd.getpwnam(sysname(hub, "dave"))
+    secret = (Path(entry.pw_dir) / accounts.SECRET_RELPATH).read_text().split("=", 1)[1].strip()
+    psycopg.connect(secret).close()  # dave's database login works
+    assert hub.api("DELETE", "users/dave").status_code == 204
+    assert "dave" not in {u["name"] for u in hub.api("GET", "scribe/users").json()}
+    with pytest.raises(
+        psycopg.OperationalError, match="dave|password|authentication|not permitted"
+    ):
+        psycopg.connect(secret).close()
+    assert not (Path(entry.pw_dir) / accounts.SECRET_RELPATH).exists()
+    assert hub.signup("dave", PASSWORDS["dave"], "luton-council").startswith("Your information")
+
+
 def test_state_survives_a_restart_and_the_manager_password_is_not_reset(hub):
     hub.stop()
     hub.env["SCRIBE_ADMIN_PASSWORD"] = "A-Different-Password-1"

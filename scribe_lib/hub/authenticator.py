@@ -116,5 +116,26 @@ class ScribeAuthenticator(NativeAuthenticator):
             url = await members.unseal(member.store_secret)
             spawner.environment = {**spawner.environment, "SCRIBE_STORE": url}
 
+    def delete_user(self, user):
+        """Deleting a user (admin page or API) also takes away their database login and
+        locks their Unix account, as revocation does; the audit trail keeps their rows."""
+        from ..errors import NotFoundError
+        from . import access_bridge, accounts
+
+        try:
+            access_bridge.revoke(user.name, admin_url=self.admin_url)
+        except NotFoundError:
+            pass  # never approved: no database login
+        if self.create_system_users:
+            try:
+                accounts.lock_account(accounts.system_name(user.name, self.unix_prefix))
+            except ConfigError:
+                pass  # a name that never had a Unix account
+        member = members.find(self.db, user.name)
+        if member is not None:
+            self.db.delete(member)
+            self.db.commit()
+        return super().delete_user(user)
+
     def get_handlers(self, app):
         return scribe_handlers(super().get_handlers(app))
