@@ -66,8 +66,26 @@ def _submit(st, partner, frame, months, tag):
     )
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def _pg_database(request) -> str:
+    import uuid
+
+    import psycopg
+    from conftest import PG_ADMIN
+
+    name = f"scribe_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    request.addfinalizer(drop)
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def store(request, tmp_path_factory):
     """council-a: 1,200 background incidents over 2024 in 6 x 6 km plus 100 near repeats
     (40 m, 2 days) and 120 incidents in one 250 m cell in December; council-b: one
     incident a month at one point, but it never sent April 2024 (no data)."""
@@ -86,8 +104,12 @@ def store(tmp_path_factory):
     a = _frame(
         "council-a", np.r_[x, x2, x3], np.r_[y, y2, y3], np.r_[t.values, t2.values, t3.values]
     )
-    path = tmp_path_factory.mktemp("cli") / "store.duckdb"
-    st = open_store(str(path))
+    if request.param == "duckdb":
+        url = str(tmp_path_factory.mktemp("cli") / "store.duckdb")
+    else:  # a fresh PostgreSQL + PostGIS database for this module, dropped after
+        url = _pg_database(request)
+    st = open_store(url)
+    st.init()
     with st.transaction():
         _submit(st, "council-a", a, (dt.date(2024, 1, 1), dt.date(2024, 12, 1)), "aaaa")
         months = [m for m in range(1, 13) if m != 4]
@@ -109,7 +131,7 @@ def store(tmp_path_factory):
     )
     st.write_localities(towns, "town")
     st.close()
-    return str(path)
+    return url
 
 
 def run(store, *args):
