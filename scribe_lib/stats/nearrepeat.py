@@ -134,7 +134,7 @@ def knox_test(
     temporal_bands : sequence of int
         Upper edges in days, e.g. ``[14, 28, 42]``; ``beyond`` is added last.
     permutations : int
-        Monte Carlo permutations of the dates (>= 19; 999 as the Calculator's default).
+        Monte Carlo permutations of the dates (>= 19; 999 resolves p down to 0.001).
     seed : int, optional
         Seed of the permutations (same seed, same result).
     progress : bool
