@@ -331,3 +331,39 @@ def test_state_survives_a_restart_and_the_manager_password_is_not_reset(hub):
     assert r.status_code == 302
     _, r = hub.login("bob", PASSWORDS["bob"])
     assert r.status_code == 302
+
+
+@pytest.mark.browser
+def test_sign_up_and_approval_pages_work_in_a_browser(hub):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(hub.url + "/hub/signup")
+            page.fill("#username_input", "erin")
+            page.fill("#full_name_input", "Erin Example")
+            page.fill("#email_input", "erin@luton.example.org")
+            page.select_option("#organisation_input", "bedford-council")
+            page.fill("#password_input", "Erin-Sparrow-4411")
+            page.fill("#password_confirmation_input", "Erin-Sparrow-4411")
+            page.click("#signup_submit")
+            assert "sent to the admin" in page.inner_text(".alert")
+
+            manager = browser.new_page()
+            manager.goto(hub.url + "/hub/login")
+            manager.fill("input[name=username]", "manager")
+            manager.fill("input[name=password]", MANAGER_PASSWORD)
+            manager.click("input[type=submit]")
+            manager.goto(hub.url + "/hub/authorize")
+            row = manager.locator("#member-erin")
+            assert "bedford-council" in row.inner_text()  # what she asked for
+            row.locator("select[name=role]").select_option("viewer")
+            row.locator("button[type=submit]").first.click()
+            assert "erin approved: bedford-council, viewer" in manager.inner_text("#scribe-message")
+            assert "approved" in manager.locator("#member-erin").inner_text()
+        finally:
+            browser.close()
+    groups = hub.api("GET", "users/erin").json()["groups"]
+    assert sorted(groups) == ["bedford-council", "role-viewer"]
