@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import scribe_lib
 from scribe_lib.cli import main
@@ -122,3 +123,30 @@ def test_bad_arguments_are_explained(store, capsys):
     code, _, err = run(capsys, "--store", db, "hotspots", "--from", "2030-01", "--out",
                        str(d / "x.csv"))  # fmt: skip
     assert code == 1 and "no located incidents match the selection" in err
+
+
+def test_harm_file_and_hexagons(store, capsys, tmp_path):
+    db, _ = store
+    weights = {k: 1.0 for k in scribe_lib.stats.load_harm_weights()} | {"robbery": 100.0}
+    harm_file = tmp_path / "our-harm.yml"
+    harm_file.write_text(yaml.safe_dump({"weights": weights}), encoding="utf-8")
+    out = tmp_path / "hex.csv"
+    code, _, err = run(capsys, "--store", db, "hotspots", "--shape", "hex", "--cell", "300",
+                       "--harm-file", str(harm_file), "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    df = pd.read_csv(out)
+    located = scribe_lib.load(db, located_only=True)
+    assert df.incidents.sum() == 110
+    assert df.harm.sum() == pytest.approx(located.category.map(weights).sum(), rel=1e-12)
+    k = tmp_path / "kde-harm.csv"
+    code, _, err = run(capsys, "--store", db, "kde", "--cell", "200", "--bandwidth", "400",
+                       "--harm-file", str(harm_file), "--out", str(k))  # fmt: skip
+    assert code == 0, err
+    # harm mass: density x cell area summed is at most the total harm (some spills off the grid)
+    mass = (pd.read_csv(k).density * 0.2 * 0.2).sum()
+    assert 0.5 * df.harm.sum() < mass <= df.harm.sum() * (1 + 1e-9)
+    bad = tmp_path / "bad-harm.yml"
+    bad.write_text(yaml.safe_dump({"weights": {"burglery": 1}}), encoding="utf-8")
+    code, _, err = run(capsys, "--store", db, "hotspots", "--harm-file", str(bad), "--out",
+                       str(tmp_path / "x.csv"))  # fmt: skip
+    assert code == 2 and "key 'weights.burglery'" in err

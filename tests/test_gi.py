@@ -127,6 +127,7 @@ def test_bins_follow_corrected_p_and_sign_of_z():
     np.testing.assert_allclose(out.p_fdr, adjust_p(out.p_value.to_numpy(), "holm"))
 
 
+@pytest.mark.filterwarnings("ignore:no cell is significant")
 def test_permutation_p_agrees_with_esda_conditional_permutation_in_distribution():
     # Continuous values (no ties), where esda's folded p_sim and ours are the same quantity.
     rng = np.random.default_rng(5)

@@ -136,3 +136,10 @@ def test_grid_raster_lays_cells_out_north_row_first():
     np.testing.assert_array_equal(arr, [[3, 4, 5], [np.nan, 1, 2]])
     with pytest.raises(ValueError, match="needs square cells"):
         grid_raster(make_grid(box(500_000, 200_000, 500_300, 200_200), 100, "hex"), "x")
+
+
+def test_a_locality_frame_can_be_passed_as_the_area_itself():
+    loc = gpd.GeoDataFrame({"name": ["Town"]}, geometry=[box(500_000, 200_000, 500_500, 200_100)],
+                           crs="EPSG:27700")  # fmt: skip
+    g = make_grid(loc, cell=100)
+    assert len(g) == 5 and g.x.min() == 500_050

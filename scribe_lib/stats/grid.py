@@ -83,6 +83,13 @@ def _area_geometry(area) -> shapely.Geometry | None:
     raise TypeError("area must be a shapely geometry, GeoSeries or GeoDataFrame in EPSG:27700")
 
 
+def _is_polygons(obj) -> bool:
+    if not isinstance(obj, gpd.GeoDataFrame | gpd.GeoSeries) or len(obj) == 0:
+        return False
+    kinds = set(obj.geometry.dropna().geom_type)
+    return bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
+
+
 def _too_many(n: int, cell: float, bounds, xy: np.ndarray | None, max_cells: int) -> None:
     width, height = (bounds[2] - bounds[0]) / 1000, (bounds[3] - bounds[1]) / 1000
     msg = (
@@ -147,6 +154,8 @@ def make_grid(incidents_or_area, cell=None, shape="square", area=None, *, max_ce
         raise ValueError(f"shape must be 'square' or 'hex', not {shape!r}")
     area_geom = _area_geometry(area)
     xy = None
+    if area_geom is None and _is_polygons(incidents_or_area):
+        area_geom = _area_geometry(incidents_or_area)  # a locality passed first
     if isinstance(incidents_or_area, gpd.GeoDataFrame) and area_geom is None:
         xy, _ = located_points(incidents_or_area)
         if len(xy) == 0:
