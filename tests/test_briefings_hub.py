@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,16 +38,15 @@ def _sh(*cmd: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub():
     from scribe_lib.briefing_service import briefing_service_config
     from scribe_lib.demo import build_demo
 
     tag = secrets.token_hex(3)
-    base = tmp_path_factory.mktemp("hub")
+    # not under pytest's basetemp (kept 0700): the Unix accounts must traverse to pub/
+    base = Path(f"/tmp/scribe-briefhub-{tag}")
+    base.mkdir(mode=0o755)
     os.chmod(base, 0o755)
-    for p in base.parents:
-        if str(p).startswith("/tmp/pytest"):
-            os.chmod(p, os.stat(p).st_mode | 0o011)  # the Unix accounts traverse to pub/
     store = base / "demo.duckdb"
     build_demo(str(store), seed=5, scale=0.05)
     prefix, group = f"sb{tag}-", f"sb{tag}-luton"
@@ -101,6 +101,7 @@ c.JupyterHub.load_roles = [{role!r}]
         for name in accounts:
             _sh("userdel", name)
         _sh("groupdel", group)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _published(hub, within: float = 600) -> Path:
