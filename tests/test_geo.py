@@ -59,3 +59,22 @@ def test_empty_and_mismatched_input():
     assert len(e) == 0 and len(n) == 0
     with pytest.raises(ValueError, match="differ in length: 2 and 1"):
         geo.to_bng([0.0, 1.0], [52.0])
+
+
+def test_repeated_points_are_converted_once_with_identical_results():
+    from scribe_lib.sources.coords import _each_point_once
+
+    rng = np.random.default_rng(1)
+    pts_lon, pts_lat = rng.uniform(-0.6, -0.3, 300), rng.uniform(51.9, 52.2, 300)
+    pick = rng.integers(0, 300, 20_000)  # 20,000 incidents on 300 map points
+    calls = []
+
+    def spy(x, y):
+        calls.append(len(x))
+        return geo.to_bng(x, y)
+
+    e, n = _each_point_once(spy, pts_lon[pick], pts_lat[pick])
+    e2, n2 = geo.to_bng(pts_lon[pick], pts_lat[pick])
+    assert calls == [300]
+    np.testing.assert_array_equal(e, e2)
+    np.testing.assert_array_equal(n, n2)

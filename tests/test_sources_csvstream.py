@@ -142,3 +142,19 @@ def test_broken_quote_in_a_file_larger_than_one_read(tmp_path, monkeypatch):
     assert bad == [(2, "malformed CSV line: unbalanced quote character", '1,"broken,z')]
     assert len(rows) == 20_000 and rows[-1] == ["19999", "x", "y"]
     assert lines[0] == 3 and lines[-1] == 20_002 and len(sizes) > 2
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 100])
+def test_quote_free_file_with_bad_lines(tmp_path, chunksize):
+    """The quote-free fast path hands wrong field counts back to the general path."""
+    p = tmp_path / "f.csv"
+    p.write_bytes(b"a,b,c\r\n1,2,3\r\n4,5\r\n   \r\n6,7,8\r\n9,10,11,12\r\n13,14,15")
+    rows, lines, bad, sizes = _read(p, chunksize)
+    assert rows == [["1", "2", "3"], ["6", "7", "8"], ["13", "14", "15"]]
+    assert lines == [2, 5, 7]
+    assert bad == [
+        (3, "malformed CSV line: expected 3 fields, found 2", "4,5"),
+        (4, "malformed CSV line: expected 3 fields, found 1", "   "),
+        (6, "malformed CSV line: expected 3 fields, found 4", "9,10,11,12"),
+    ]
+    assert sum(sizes) == 6 and max(sizes) <= chunksize

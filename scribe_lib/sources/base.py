@@ -145,16 +145,17 @@ class Source:
         n = np.asarray(cols.get("northing", np.full(len(df), np.nan)), "float64")
         field, text = cols.pop("_coord_field", ("", np.full(len(df), "", object)))
         v.check_area(self.area, e, n, rej, field, text)
-        keep = ~rej.bad
-        out = pd.DataFrame(
-            {k: _select(val, keep) for k, val in cols.items()},
-            index=pd.RangeIndex(int(keep.sum())),
-        )
-        out = out.assign(partner=self.partner, source=self.name, source_line=raw.lines[keep])
-        extra = [c for c in df.columns if c not in self.consumed]
-        if "attributes" not in out:
-            out["attributes"] = json_attributes(df.loc[keep, extra]).array
-        incidents = conform(out, _ADAPTER_DTYPES)
+        keep = None if not rej.bad.any() else ~rej.bad
+        cols.update(partner=self.partner, source=self.name, source_line=raw.lines)
+        if "attributes" not in cols:
+            extra = [c for c in df.columns if c not in self.consumed]
+            cols["attributes"] = json_attributes(df[extra] if keep is None else df.loc[keep, extra])
+            cols["attributes"] = cols["attributes"].reset_index(drop=True)
+            if keep is not None:  # already selected
+                cols["attributes"] = _Selected(cols["attributes"])
+        n = len(df) if keep is None else int(keep.sum())
+        data = {c: _column(cols.get(c), keep, n, t) for c, t in _ADAPTER_DTYPES.items()}
+        incidents = pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
         quarantine = self._quarantine(raw, rej, filename)
         return Chunk(incidents, quarantine, raw.rows_read)
 
@@ -197,17 +198,40 @@ class Source:
 _ADAPTER_DTYPES = {c: t for c, t in INCIDENT_COLUMNS.items() if c in ADAPTER_COLUMNS}
 
 
-def _select(val, keep: np.ndarray):
-    """Rows ``keep`` of a column (scalar: broadcast; Series: by position, index dropped)."""
+class _Selected:
+    """A column whose rows are already the accepted ones."""
+
+    def __init__(self, values):
+        self.values = values
+
+
+def _column(val, keep: np.ndarray | None, n: int, dtype: str):
+    """The accepted rows of a harmonised column, as an array of ``dtype``.
+
+    ``val`` may be None (missing), a str (broadcast), a Series or an ndarray of all
+    rows, or :class:`_Selected`. ``keep`` is None when every row is accepted.
+    """
+    if isinstance(val, _Selected):
+        val, keep = val.values, None
     if val is None:
-        return None
+        if dtype == "string":
+            return v.as_series(pa.nulls(n, _LS)).array
+        if dtype == "float64":
+            return np.full(n, np.nan)
+        if dtype.startswith("datetime64"):
+            return np.full(n, np.datetime64("NaT"), dtype)
+        return pd.array([pd.NA] * n, dtype=dtype)
     if isinstance(val, str):
-        return v.constant(val, int(keep.sum()))
-    if np.isscalar(val):
-        return val
+        return v.constant(val, n).array
     if isinstance(val, pd.Series):
-        return val[keep].array
-    return np.asarray(val)[keep]
+        arr = val.array if keep is None else val[keep].array
+        return arr if str(arr.dtype) == dtype else pd.array(arr, dtype=dtype)
+    arr = np.asarray(val) if keep is None else np.asarray(val)[keep]
+    if dtype == "string":
+        return pd.array(arr, dtype="string")
+    if dtype == "Int64":
+        return pd.array(arr.astype("int64"), dtype="Int64")
+    return arr if arr.dtype == dtype else arr.astype(dtype)
 
 
 def _str(x) -> str | None:

@@ -60,10 +60,15 @@ class RawChunk:
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
     encoding: str = "utf-8"
     _buf: bytes = b""
-    _spans: np.ndarray | None = None
+    _spans: np.ndarray | None = None  # None: one record per line of _buf[:_cut]
+    _cut: int = 0
 
     def raw_text(self, positions: np.ndarray) -> list[str]:
         """The raw text of the rows at ``positions`` (for quarantine)."""
+        if len(positions) == 0:
+            return []
+        if self._spans is None:
+            self._spans = _line_spans(self._buf, self._cut)
         return [
             _decode(self._buf[s:e], self.encoding).rstrip("\r") for s, e in self._spans[positions]
         ]
@@ -71,6 +76,13 @@ class RawChunk:
     @property
     def rows_read(self) -> int:
         return len(self.frame) + len(self.malformed)
+
+
+def _line_spans(buf: bytes, cut: int) -> np.ndarray:
+    """(start, end) of every line of ``buf[:cut]`` (which ends with a newline)."""
+    nl = np.flatnonzero(np.frombuffer(buf, np.uint8, count=cut) == _NL)
+    starts = np.concatenate([[0], nl[:-1] + 1])
+    return np.column_stack([starts, nl])
 
 
 def _decode(b: bytes, encoding: str) -> str:
@@ -228,34 +240,41 @@ def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str, strict
             buf[spans[i, 0] : spans[j - 1, 1] + 1]
             for i, j in zip(bounds[:-1], bounds[1:], strict=True)
         )
+    quoted = buf.find(b'"', int(spans[0, 0]), int(spans[-1, 1])) >= 0
+    df = _arrow_parse(data, ncols, enc, sep, quoted, len(spans))
+    if df is not None or strict:
+        return df
+    rows = [
+        next(csv.reader([_decode(buf[s:e], enc).rstrip("\r")], delimiter=sep)) for s, e in spans
+    ]
+    rows = [r + [""] * (ncols - len(r)) if len(r) < ncols else r[:ncols] for r in rows]
+    return pd.DataFrame(rows, columns=list(range(ncols)), dtype="string")
+
+
+def _arrow_parse(data, ncols: int, enc: str, sep: str, quoted: bool, nrows: int):
+    """Parse ``data`` (whole records) as text columns with Arrow; None if it does not
+    give exactly ``nrows`` rows of ``ncols`` fields."""
     names = [f"c{i}" for i in range(ncols)]
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(column_names=names, encoding=enc, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep,
-                newlines_in_values=buf.find(b'"', int(spans[0, 0]), int(spans[-1, 1])) >= 0,
+            read_options=pacsv.ReadOptions(
+                column_names=names, encoding=enc, block_size=1 << 21, use_threads=False
             ),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
-        if table.num_rows == len(spans):
-            df = table.to_pandas(types_mapper=_STRING_MAPPER.get)
-            df.columns = range(ncols)
-            return df
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        pass
-    if strict:
         return None
-    rows = [
-        next(csv.reader([_decode(buf[s:e], enc).rstrip("\r")], delimiter=sep)) for s, e in spans
-    ]
-    rows = [r + [""] * (ncols - len(r)) if len(r) < ncols else r[:ncols] for r in rows]
-    return pd.DataFrame(rows, columns=list(range(ncols)), dtype="string")
+    if table.num_rows != nrows:
+        return None
+    df = table.to_pandas(types_mapper=_STRING_MAPPER.get)
+    df.columns = range(ncols)
+    return df
 
 
 _STRING_MAPPER = {
@@ -294,7 +313,7 @@ def iter_raw_chunks(
     with open(path, "rb") as fh:
         fh.seek(offset)
         while not eof:
-            buf = carry
+            buf, fast = carry, 0
             while True:  # read about one chunk of whole records
                 need = max(1 << 16, int(chunksize * avg) - len(buf))
                 data = fh.read(need)
@@ -302,9 +321,21 @@ def iter_raw_chunks(
                 buf += data
                 if eof and buf and not buf.endswith(b"\n"):
                     buf += b"\n"
+                if _plain(buf):  # no quotes: a record is a line
+                    cut = buf.rfind(b"\n") + 1
+                    count = buf.count(b"\n", 0, cut)
+                    if 0 < count <= chunksize:
+                        fast = count
+                        break
                 spans, offs, nf, kind, consumed, used = _records(buf, ncols, eof, sepb)
                 if len(spans) or eof:
                     break
+            if fast:
+                avg = max(16.0, 0.98 * cut / fast)
+                yield _plain_chunk(buf, cut, fast, line, ncols, names, sep)
+                line += fast
+                carry = buf[cut:]
+                continue
             if len(spans):
                 avg = max(16.0, 0.98 * consumed / len(spans))
             for pos in range(0, len(spans), chunksize):
@@ -312,6 +343,24 @@ def iter_raw_chunks(
                 yield _chunk(buf, spans[sl], offs[sl] + line, nf[sl], kind[sl], ncols, names, sep)
             line += used
             carry = buf[consumed:]
+
+
+def _plain(buf: bytes) -> bool:
+    """True when ``buf`` has no quote: then a record is a line, except blank lines,
+    which Arrow skips (its row count then differs and the general path takes over)."""
+    return b'"' not in buf
+
+
+def _plain_chunk(buf, cut, count, line, ncols, names, sep) -> RawChunk:
+    """The common case, without locating each line: Arrow parses ``buf[:cut]`` and
+    checks every line has ``ncols`` fields; otherwise fall back to the general path."""
+    enc = _guess_encoding(buf)
+    df = _arrow_parse(memoryview(buf)[:cut], ncols, enc, sep, False, count)
+    if df is not None:
+        df.columns = names
+        return RawChunk(df, np.arange(line, line + count, dtype=np.int64), [], enc, buf, None, cut)
+    spans, offs, nf, kind, _, _ = _records(buf[:cut], ncols, True, ord(sep))
+    return _chunk(buf, spans, offs + line, nf, kind, ncols, names, sep)
 
 
 def _count_fields(buf: bytes, spans: np.ndarray, sep: str) -> np.ndarray:
