@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from pathlib import Path
 
 import esda
 import geopandas as gpd
 import libpysal
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
+import shapely
 from scipy import stats as sst
 from shapely.geometry import Point, box
 
 from scribe_lib.stats import adjust_p, gi_star, gi_star_z, hotspots, make_grid
+
+
+def box_array(x, y, half):
+    return shapely.box(x - half, y - half, x + half, y + half)
 
 
 def grid_with(values, area, cell, shape="square"):
@@ -243,3 +250,18 @@ def test_warns_when_permutations_are_too_few_for_the_correction():
     with pytest.warns(UserWarning, match="p_perm cannot go below 0.1"):
         out = gi_star(g, permutations=19, seed=1, correction="holm")
     assert (out.gi_bin == 0).all()
+
+
+def test_spdep_documented_values_on_getis_and_ord_1996_data():
+    # spdep's localG example (reference/localG): data(getisord) from spData, a 16 x 16 grid of
+    # points 30 units apart; Gi* with dnearneigh(0, 30) + include.self, style "B":
+    #   G30s[length(xyz$val) - 136]  -> 1.45078   (Getis & Ord 1996, eq. 14.2, p. 263)
+    #   the same x sd(pop) / sd(sample) -> 1.447943 (the value printed by Getis & Ord 1996, p. 267)
+    d = pd.read_csv(Path(__file__).parent / "data" / "getisord.csv", comment="#")
+    x, y = d.x + 500_000.0, d.y + 200_000.0  # put the 30 "m" grid somewhere in Britain
+    g = gpd.GeoDataFrame(d.assign(x=x, y=y), geometry=box_array(x, y, 15), crs="EPSG:27700")
+    out = gi_star(g, value="val", distance=30)
+    z = out.gi_z.iloc[256 - 136 - 1]  # R is 1-based
+    assert z == pytest.approx(1.45078, abs=5e-6)
+    v = d.val.to_numpy(float)
+    assert z * v.std(ddof=0) / v.std(ddof=1) == pytest.approx(1.447943, abs=5e-7)
