@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -189,7 +190,10 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
     months: set[pd.Timestamp] = set()
     sid = None
     try:
-        with st.transaction():
+        # PostgreSQL: the whole file is one transaction. DuckDB (``st.stages_chunks``): the
+        # chunks are staged under a reserved id, invisible to every read, and the submission
+        # appears in the final transaction, so memory stays bounded by the chunk size.
+        with nullcontext() if st.stages_chunks else st.transaction():
             for chunk in reader.read(path, chunksize=chunksize):
                 inc, quar = chunk.incidents, chunk.quarantine
                 if chunk.rows_read != len(inc) + len(quar):
@@ -199,7 +203,8 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
                     )
                 if sid is None:
                     partner = partner or _first(inc.get("partner")) or name
-                    sid = st.insert_submission(_meta(partner, name, path, sha, note))
+                    meta = _meta(partner, name, path, sha, note)
+                    sid = st.begin_submission(meta)
                 if len(inc):
                     st.write_incidents(_incidents(inc, sha, sid, partner))
                     months.update(inc["period_start"].dropna().dt.to_period("M").unique())
@@ -215,13 +220,19 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
                 raise SourceError("the file has no rows", file=path)
             lo = min(months).to_timestamp().date() if months else None
             hi = max(months).to_timestamp().date() if months else None
-            auto = getattr(reader, "supersedes_same_months", name in AUTO_SUPERSEDE_SOURCES)
-            if auto and lo is not None:
-                old_ids += [
-                    i for i in _same_months(st, partner, name, lo, hi, sid) if i not in old_ids
-                ]
-            st.finish_submission(sid, covers_from=lo, covers_to=hi, **counts)
-            st.supersede(old_ids, sid)
+            with st.transaction():
+                auto = getattr(reader, "supersedes_same_months", name in AUTO_SUPERSEDE_SOURCES)
+                if auto and lo is not None:
+                    old_ids += [
+                        i for i in _same_months(st, partner, name, lo, hi, sid) if i not in old_ids
+                    ]
+                meta.update(covers_from=lo, covers_to=hi, **counts)
+                st.publish_submission(sid, meta)
+                st.supersede(old_ids, sid)
+    except BaseException:
+        if sid is not None and st.stages_chunks:
+            st.discard_submission(sid)
+        raise
     finally:
         bar.close()
     return IngestResult(

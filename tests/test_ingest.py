@@ -236,3 +236,26 @@ def test_store_given_as_url_is_opened_and_closed(store_url, tmp_path):
     assert r.accepted == 2
     assert len(scribe_lib.load(store_url)) == 2
     assert scribe_lib.coverage(store_url)["status"].tolist() == ["data"]
+
+
+def test_duckdb_staged_chunks_are_invisible_until_published(tmp_path):
+    """DuckDB stages chunks outside the transaction (bounded memory); nothing is seen before
+    publication, and what a killed ingest staged is gone when the store is next opened."""
+    from scribe_lib.ingest import _incidents, _meta
+
+    url = str(tmp_path / "s.duckdb")
+    store = scribe_lib.open_store(url)
+    assert store.stages_chunks
+    path = write_tiny(tmp_path / "f.csv", _month_rows("2024-01", 3))
+    chunk = next(TinyReader().read(path))
+    sid = store.begin_submission(_meta("p", "tiny", path, "ab" * 32, None))
+    store.write_incidents(_incidents(chunk.incidents, "ab" * 32, sid, "p"))
+    assert store.execute("SELECT count(*) FROM incidents")[0][0] == 3  # staged
+    assert len(scribe_lib.load(store)) == 0 and store.count_incidents() == 0
+    assert scribe_lib.coverage(store).empty
+    store.close()  # as if killed: neither published nor discarded
+    with scribe_lib.open_store(url) as again:
+        assert again.execute("SELECT count(*) FROM incidents")[0][0] == 0
+        assert again.get_setting(f"staging:{sid}") is None
+        r = scribe_lib.ingest(path, TinyReader(), store=again)
+        assert r.submission_id == sid + 1 and len(scribe_lib.load(again)) == 3

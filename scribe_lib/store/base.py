@@ -148,6 +148,20 @@ class Store(ABC):
     def write_quarantine(self, df: pd.DataFrame) -> None:
         """Bulk-append quarantine rows (``submission_id`` + QUARANTINE_COLUMNS)."""
 
+    #: True when ingest writes chunks outside the transaction, staged under a reserved
+    #: submission id that no read sees until :meth:`publish_submission` (DuckDB: its
+    #: transaction-local storage would otherwise grow with the file).
+    stages_chunks: bool = False
+
+    def begin_submission(self, meta: dict) -> int:
+        """Start a submission (inside the ingest transaction) and return its id."""
+        return self.insert_submission(meta)
+
+    def publish_submission(self, submission_id: int, meta: dict) -> None:
+        """Make the submission visible with its final counts and covered months."""
+        keys = ("rows_read", "accepted", "quarantined", "covers_from", "covers_to")
+        self.finish_submission(submission_id, **{k: meta[k] for k in keys})
+
     def finish_submission(self, submission_id: int, **values) -> None:
         """Set the counts and covered months of a submission."""
         cols = ", ".join(f"{k} = ?" for k in values)
@@ -155,6 +169,10 @@ class Store(ABC):
             f"UPDATE {self.table('submissions')} SET {cols} WHERE submission_id = ?",
             [*values.values(), submission_id],
         )
+
+    def discard_submission(self, submission_id: int) -> None:
+        """Remove what an interrupted ingest staged (nothing to do when it was one transaction)."""
+        return None
 
     def supersede(self, old_ids: Sequence[int], new_id: int) -> None:
         """Mark submissions ``old_ids`` as superseded by ``new_id`` (history is kept)."""

@@ -120,6 +120,7 @@ class DuckDBStore(Store):
         with self.transaction():
             for stmt in DDL:
                 self.con.execute(stmt)
+        self._discard_stale_staging()
 
     def close(self) -> None:
         self.con.close()
@@ -166,14 +167,47 @@ class DuckDBStore(Store):
         )
         return int(rows[0][0])
 
+    # Ingest stages each chunk in its own small commit under a reserved submission id; no
+    # read sees them (reads join an active submission) until publish_submission inserts the
+    # submission row in one transaction. DuckDB's transaction-local storage would otherwise
+    # hold the whole file in memory. Rows staged by a killed ingest are removed on next open.
+    stages_chunks = True
+
+    def begin_submission(self, meta: dict) -> int:
+        sid = int(self.execute("SELECT nextval('submission_seq')")[0][0])
+        self.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [f"staging:{sid}", None])
+        return sid
+
+    def publish_submission(self, submission_id: int, meta: dict) -> None:
+        cols = ["submission_id", *meta]
+        self.execute(
+            f"INSERT INTO submissions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [submission_id, *meta.values()],
+        )
+        self.execute("DELETE FROM settings WHERE key = ?", [f"staging:{submission_id}"])
+
+    def discard_submission(self, submission_id: int) -> None:
+        with self.transaction():
+            for table in ("incidents", "quarantine"):
+                self.execute(f"DELETE FROM {table} WHERE submission_id = ?", [submission_id])
+            self.execute("DELETE FROM settings WHERE key = ?", [f"staging:{submission_id}"])
+
+    def _discard_stale_staging(self) -> None:
+        for (key,) in self.execute("SELECT key FROM settings WHERE key LIKE 'staging:%'"):
+            sid = int(key.split(":", 1)[1])
+            if not self.execute("SELECT 1 FROM submissions WHERE submission_id = ?", [sid]):
+                self.discard_submission(sid)
+            else:  # pragma: no cover - published, marker left by a crash between statements
+                self.execute("DELETE FROM settings WHERE key = ?", [key])
+
     def _append(self, table: str, df: pd.DataFrame) -> None:
         if df.empty:
             return
         name = f"_scribe_batch_{table}"
-        self.con.register(name, df)
+        self.con.register(name, pa.Table.from_pandas(df, preserve_index=False))
         try:
             cols = ", ".join(df.columns)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}").fetchall()
         finally:
             self.con.unregister(name)
 
