@@ -190,6 +190,8 @@ import os, psycopg, scribe_lib
 from scribe_lib.api import load
 df = load()
 print("PARTNERS", sorted(df["partner"].unique()))
+police = df[df["partner"] == "bedfordshire-police"]
+print("POLICE_OUTCOMES", int(police["outcome"].notna().sum()) if "outcome" in df else 0)
 print("STORE_IS_OWN_LOGIN", "postgres@" not in os.environ["SCRIBE_STORE"])
 with psycopg.connect(os.environ["SCRIBE_STORE"], autocommit=True) as c:
     for sql in ["SELECT count(*) FROM scribe.incidents", "SET ROLE postgres"]:
@@ -207,6 +209,9 @@ def test_each_user_reads_only_what_the_agreement_allows(hub, name, org):
     assert r.status_code == 302
     out = hub.run_code(s, name, READ)
     assert f"PARTNERS {_expected_partners(hub.agreement, org)}" in out, out
+    rule = load_agreement(hub.agreement).organisations[org].rule_for("bedfordshire-police")
+    sees_outcomes = "outcome" in rule.fields
+    assert ("POLICE_OUTCOMES 0" in out) is not sees_outcomes, out  # police outcomes: police only
     assert "STORE_IS_OWN_LOGIN True" in out, out
     assert "ALLOWED" not in out and out.count("REFUSED") == 2, out
 
