@@ -14,7 +14,7 @@ import pytest
 import yaml
 from traitlets.config import Config
 
-from scribe_lib.errors import ConfigError, StoreError
+from scribe_lib.errors import ConfigError, ScribeError, StoreError
 from scribe_lib.hub import access_bridge, accounts, k8s, launcher, members, userenv
 from scribe_lib.hub.settings import REPO_ROOT, HubSettings, common_config, role_group
 
@@ -207,3 +207,20 @@ def test_a_manager_password_is_generated_only_for_a_new_hub_without_one(tmp_path
         db.execute("INSERT INTO users_info VALUES ('manager')")
     assert launcher.manager_exists(settings)
     assert launcher.new_manager_password(settings) is None  # printed once, never again
+
+
+def test_users_commands_find_the_hub_where_it_said_it_runs(tmp_path):
+    from scribe_lib.hub.client import HubClient
+    from scribe_lib.hub.testing import free_ports
+
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "scribe-cli.token").write_text("x" * 64)
+    port = free_ports(1)[0]
+    (state / "hub-url").write_text(f"http://127.0.0.1:{port}/hub/\n")
+    client = HubClient(HubSettings(state_dir=state, port=8000))
+    assert client.hub_url == f"http://127.0.0.1:{port}/hub/"
+    with pytest.raises(
+        ScribeError, match=f"the hub is not running at http://127.0.0.1:{port}/hub/"
+    ):
+        client.list()

@@ -32,8 +32,14 @@ class HubClient:
                 "(or set SCRIBE_HUB_STATE to its state directory)"
             ) from exc
 
+    @property
+    def hub_url(self) -> str:
+        """The URL the running hub recorded in its state directory, else the settings'."""
+        recorded = self.settings.hub_url_file
+        return recorded.read_text().strip() if recorded.exists() else self.settings.hub_url
+
     def _call(self, method: str, path: str, json: dict | None = None):
-        url = self.settings.hub_url + "api/scribe/" + path
+        url = self.hub_url + "api/scribe/" + path
         try:
             response = requests.request(
                 method,
@@ -44,7 +50,7 @@ class HubClient:
             )
         except requests.ConnectionError as exc:
             raise ScribeError(
-                f"the hub is not running at {self.settings.hub_url}: start it with `scribe hub`"
+                f"the hub is not running at {self.hub_url}: start it with `scribe hub`"
             ) from exc
         if response.status_code == 404:
             raise NotFoundError(_message(response))

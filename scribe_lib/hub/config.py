@@ -77,6 +77,7 @@ def configure(c, settings: HubSettings | None = None) -> None:
     c.ScribeAuthenticator.unix_prefix = settings.unix_prefix
     c.ScribeAuthenticator.home_base_dir = str(settings.home_base)
 
+    settings.hub_url_file.write_text(settings.hub_url)  # scribe users finds the hub here
     c.JupyterHub.services = [{"name": CLI_SERVICE, "api_token": cli_token(settings)}]
     c.JupyterHub.load_roles = [
         {"name": "scribe-cli", "scopes": CLI_SCOPES, "services": [CLI_SERVICE]},

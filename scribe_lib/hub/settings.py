@@ -173,6 +173,11 @@ class HubSettings:
         return f"http://{self.ip}:{self.port}/hub/"
 
     @property
+    def hub_url_file(self) -> Path:
+        """Where the running hub records its URL, for ``scribe users``."""
+        return self.state_dir / "hub-url"
+
+    @property
     def cli_token_file(self) -> Path:
         """The API token the ``scribe users`` commands use (root only, mode 0600)."""
         return self.state_dir / "scribe-cli.token"
