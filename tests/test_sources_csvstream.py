@@ -158,3 +158,22 @@ def test_quote_free_file_with_bad_lines(tmp_path, chunksize):
         (6, "malformed CSV line: expected 3 fields, found 4", "9,10,11,12"),
     ]
     assert sum(sizes) == 6 and max(sizes) <= chunksize
+
+
+@pytest.mark.parametrize(
+    ("data", "rows", "lines"),
+    [
+        (b"a,b\n1,2\rx\n3,4\n", [["1", "2\rx"], ["3", "4"]], [2, 3]),  # a lone CR is data
+        (b"a,b\n1,2\n\n3,4\n\n", [["1", "2"], ["3", "4"]], [2, 4]),  # double-spaced LF
+        (b"a,b\r\n1,2\r\n\r\n3,4\r\n", [["1", "2"], ["3", "4"]], [2, 4]),  # blank CRLF line
+        (b"a,b\r\n1,2\n3,4\r\n", [["1", "2"], ["3", "4"]], [2, 3]),  # mixed line ends
+        ("a,b\n1,\u00e9\n\n3,4\n".encode("cp1252"), [["1", "\u00e9"], ["3", "4"]], [2, 4]),
+        (b"a,b\n,\n,\n", [["", ""], ["", ""]], [2, 3]),  # empty fields are not blank lines
+    ],
+)
+def test_line_ends_and_blank_lines_in_quote_free_files(tmp_path, data, rows, lines):
+    p = tmp_path / "f.csv"
+    p.write_bytes(data)
+    for chunksize in (1, 100):
+        got_rows, got_lines, bad, _ = _read(p, chunksize)
+        assert (got_rows, got_lines, bad) == (rows, lines, [])

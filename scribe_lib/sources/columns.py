@@ -48,8 +48,11 @@ def from_codes(codes: np.ndarray, values: list[str]) -> pd.Series:
 
 
 def constant(value: str, n: int) -> pd.Series:
-    """A ``string`` Series repeating ``value`` ``n`` times."""
-    return from_codes(np.zeros(n, np.int32), [value])
+    """A ``string`` Series repeating ``value`` ``n`` times (built directly in Arrow buffers)."""
+    b = value.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(b)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n))
+    return as_series(arr)
 
 
 def with_nulls(a: pa.Array, null: np.ndarray) -> pa.Array:

@@ -244,16 +244,14 @@ def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str, strict
     df = _arrow_parse(data, ncols, enc, sep, quoted, len(spans))
     if df is not None or strict:
         return df
-    rows = [
-        next(csv.reader([_decode(buf[s:e], enc).rstrip("\r")], delimiter=sep)) for s, e in spans
-    ]
+    rows = [_fields(_decode(buf[s:e], enc).rstrip("\r"), sep) for s, e in spans]
     rows = [r + [""] * (ncols - len(r)) if len(r) < ncols else r[:ncols] for r in rows]
     return pd.DataFrame(rows, columns=list(range(ncols)), dtype="string")
 
 
-def _arrow_parse(data, ncols: int, enc: str, sep: str, quoted: bool, nrows: int):
-    """Parse ``data`` (whole records) as text columns with Arrow; None if it does not
-    give exactly ``nrows`` rows of ``ncols`` fields."""
+def _arrow_table(data, ncols: int, enc: str, sep: str, quoted: bool):
+    """Parse ``data`` (whole records) as text columns with Arrow (one chunk each);
+    None if a record does not have ``ncols`` fields."""
     names = [f"c{i}" for i in range(ncols)]
     try:
         table = pacsv.read_csv(
@@ -270,11 +268,29 @@ def _arrow_parse(data, ncols: int, enc: str, sep: str, quoted: bool, nrows: int)
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
-    if table.num_rows != nrows:
-        return None
+    return table.combine_chunks()
+
+
+def _to_frame(table, names) -> pd.DataFrame:
     df = table.to_pandas(types_mapper=_STRING_MAPPER.get)
-    df.columns = range(ncols)
+    df.columns = names
     return df
+
+
+def _arrow_parse(data, ncols: int, enc: str, sep: str, quoted: bool, nrows: int):
+    """Parse with Arrow; None unless exactly ``nrows`` rows of ``ncols`` fields."""
+    table = _arrow_table(data, ncols, enc, sep, quoted)
+    if table is None or table.num_rows != nrows:
+        return None
+    return _to_frame(table, range(ncols))
+
+
+def _fields(text: str, sep: str) -> list[str]:
+    """One record's fields with Python's csv module (the slow, lenient fallback)."""
+    try:
+        return next(csv.reader([text], delimiter=sep))
+    except (csv.Error, StopIteration):  # e.g. a lone carriage return inside a field
+        return text.split(sep)
 
 
 _STRING_MAPPER = {
@@ -313,7 +329,7 @@ def iter_raw_chunks(
     with open(path, "rb") as fh:
         fh.seek(offset)
         while not eof:
-            buf, fast = carry, 0
+            buf = carry
             while True:  # read about one chunk of whole records
                 need = max(1 << 16, int(chunksize * avg) - len(buf))
                 data = fh.read(need)
@@ -321,20 +337,20 @@ def iter_raw_chunks(
                 buf += data
                 if eof and buf and not buf.endswith(b"\n"):
                     buf += b"\n"
-                if _plain(buf):  # no quotes: a record is a line
-                    cut = buf.rfind(b"\n") + 1
-                    count = buf.count(b"\n", 0, cut)
-                    if 0 < count <= chunksize:
-                        fast = count
-                        break
-                spans, offs, nf, kind, consumed, used = _records(buf, ncols, eof, sepb)
-                if len(spans) or eof:
+                cut = buf.rfind(b"\n") + 1
+                if cut or eof:
                     break
-            if fast:
-                avg = max(16.0, 0.98 * cut / fast)
-                yield _plain_chunk(buf, cut, fast, line, ncols, names, sep)
-                line += fast
-                carry = buf[cut:]
+            if cut and b'"' not in buf:  # the common case: a record is a line
+                ch = _plain_chunk(buf, cut, line, ncols, names, sep, chunksize)
+                if ch is not None:
+                    avg = max(16.0, 0.98 * cut / len(ch.lines))
+                    yield ch
+                    line += len(ch.lines)
+                    carry = buf[cut:]
+                    continue
+            spans, offs, nf, kind, consumed, used = _records(buf, ncols, eof, sepb)
+            if not len(spans) and not eof and consumed == 0:  # one record spans the read
+                carry = buf
                 continue
             if len(spans):
                 avg = max(16.0, 0.98 * consumed / len(spans))
@@ -345,22 +361,36 @@ def iter_raw_chunks(
             carry = buf[consumed:]
 
 
-def _plain(buf: bytes) -> bool:
-    """True when ``buf`` has no quote: then a record is a line, except blank lines,
-    which Arrow skips (its row count then differs and the general path takes over)."""
-    return b'"' not in buf
+def _plain_chunk(buf, cut, line, ncols, names, sep, chunksize) -> RawChunk | None:
+    """The common case, without locating each line: Arrow parses ``buf[:cut]``.
 
-
-def _plain_chunk(buf, cut, count, line, ncols, names, sep) -> RawChunk:
-    """The common case, without locating each line: Arrow parses ``buf[:cut]`` and
-    checks every line has ``ncols`` fields; otherwise fall back to the general path."""
+    Arrow refuses a line without ``ncols`` fields, but skips blank lines and takes
+    a lone carriage return as a line end; the byte count of what it parsed (or,
+    for CRLF and re-encoded text, a count of line ends) proves every line was one
+    row. Returns None when that does not hold, or for more than ``chunksize``
+    rows: then the general path takes over.
+    """
     enc = _guess_encoding(buf)
-    df = _arrow_parse(memoryview(buf)[:cut], ncols, enc, sep, False, count)
-    if df is not None:
-        df.columns = names
-        return RawChunk(df, np.arange(line, line + count, dtype=np.int64), [], enc, buf, None, cut)
-    spans, offs, nf, kind, _, _ = _records(buf[:cut], ncols, True, ord(sep))
-    return _chunk(buf, spans, offs + line, nf, kind, ncols, names, sep)
+    table = _arrow_table(memoryview(buf)[:cut], ncols, enc, sep, False)
+    if table is None or not 0 < table.num_rows <= chunksize:
+        return None
+    k = table.num_rows
+    if enc == "utf-8" and buf.find(b"\r", 0, cut) < 0:
+        text = 0
+        for col in table.columns:
+            off = np.frombuffer(col.chunk(0).buffers()[1], np.int64)
+            a = col.chunk(0).offset
+            text += int(off[a + k] - off[a])
+        one_row_per_line = text + k * ncols == cut  # fields + separators + newlines
+    else:
+        crlf = buf.count(b"\r\n", 0, cut)
+        one_row_per_line = buf.count(b"\n", 0, cut) == k and crlf in (0, k)
+        one_row_per_line &= buf.count(b"\r", 0, cut) == crlf
+    if not one_row_per_line:
+        return None
+    df = _to_frame(table, names)
+    lines = np.arange(line, line + k, dtype=np.int64)
+    return RawChunk(df, lines, [], enc, buf, None, cut)
 
 
 def _count_fields(buf: bytes, spans: np.ndarray, sep: str) -> np.ndarray:
