@@ -177,3 +177,16 @@ def test_line_ends_and_blank_lines_in_quote_free_files(tmp_path, data, rows, lin
     for chunksize in (1, 100):
         got_rows, got_lines, bad, _ = _read(p, chunksize)
         assert (got_rows, got_lines, bad) == (rows, lines, [])
+
+
+def test_whole_file_problems(tmp_path):
+    from scribe_lib.errors import SourceError
+
+    with pytest.raises(SourceError, match=r"missing.csv: file not found"):
+        read_header(tmp_path / "missing.csv")
+    with pytest.raises(SourceError, match="not a file"):
+        read_header(tmp_path)
+    p = tmp_path / "u16.csv"
+    p.write_bytes("a,b\n1,2\n".encode("utf-16"))
+    with pytest.raises(SourceError, match=r"u16.csv: is UTF-16 text .*save it as 'CSV UTF-8'"):
+        read_header(p)

@@ -311,3 +311,23 @@ def test_unknown_source_lists_known_ones():
 def test_bad_chunksize():
     with pytest.raises(ValueError, match="chunksize must be a positive number of rows, not 0"):
         SOURCES.get("police-uk")().read(SAMPLE, chunksize=0)
+
+
+def test_area_as_geoseries_and_bad_area(tmp_path):
+    import geopandas as gpd
+
+    bedford = gpd.GeoSeries([box(500_000, 245_000, 510_000, 255_000)], crs="EPSG:27700")
+    luton = GOOD.replace("-0.469128,52.135918", "-0.418470,51.879833")
+    inc, q, _ = read_all(write(tmp_path, GOOD, luton), area=bedford)
+    assert len(inc) == 1 and q["reason"].tolist() == ["outside the partnership area"]
+    with pytest.raises(ValueError, match="area must be in EPSG:27700"):
+        SOURCES.get("police-uk")(area=bedford.to_crs(4326))
+    with pytest.raises(TypeError, match="area must be a shapely geometry in EPSG:27700, not str"):
+        SOURCES.get("police-uk")(area="POLYGON ((0 0, 1 0, 1 1, 0 0))")
+
+
+def test_nan_and_inf_text_are_not_numbers(tmp_path):
+    rows = [GOOD.replace("-0.469128", "nan"), GOOD.replace("52.135918", "inf")]
+    inc, q, _ = read_all(write(tmp_path, *rows))
+    assert inc.empty and q["reason"].tolist() == ["non-numeric coordinate"] * 2
+    assert q["field"].tolist() == ["Longitude", "Latitude"]

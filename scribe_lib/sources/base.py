@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from ..errors import SourceError
 from ..schema import (
@@ -84,7 +85,7 @@ class Source:
 
     def __init__(self, partner=None, area=None, mapping=None, *, taxonomy=None, now=None):
         self.partner = partner or self.name
-        self.area = area
+        self.area = _area(area)
         self.now = now
         if isinstance(taxonomy, Taxonomy):
             self.taxonomy = taxonomy
@@ -232,6 +233,18 @@ def _column(val, keep: np.ndarray | None, n: int, dtype: str):
     if dtype == "Int64":
         return pd.array(arr.astype("int64"), dtype="Int64")
     return arr if arr.dtype == dtype else arr.astype(dtype)
+
+
+def _area(area):
+    """The partnership area as one shapely geometry (a GeoSeries/GeoDataFrame is unioned)."""
+    if area is None or isinstance(area, shapely.Geometry):
+        return area
+    if hasattr(area, "union_all"):
+        crs = getattr(area, "crs", None)
+        if crs is not None and crs.to_epsg() != 27700:
+            raise ValueError(f"area must be in EPSG:27700 (British National Grid), not {crs}")
+        return area.union_all()
+    raise TypeError(f"area must be a shapely geometry in EPSG:27700, not {type(area).__name__}")
 
 
 def _str(x) -> str | None:

@@ -110,12 +110,22 @@ def read_header(path: Path, sep: str = ",") -> tuple[list[str], int, int, str]:
     Raises
     ------
     SourceError
-        If the file is missing or empty.
+        If the file is missing, unreadable, empty or UTF-16.
     """
     if not path.exists():
         raise SourceError("file not found", file=str(path))
-    with open(path, "rb") as fh:
-        head = fh.read(MAX_RECORD_BYTES)
+    if not path.is_file():
+        raise SourceError("not a file", file=str(path))
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(MAX_RECORD_BYTES)
+    except OSError as exc:
+        raise SourceError(f"cannot be read: {exc.strerror or exc}", file=str(path)) from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(
+            "is UTF-16 text (Excel 'Unicode Text'); save it as 'CSV UTF-8' and send it again",
+            file=str(path),
+        )
     offset = len(BOM) if head.startswith(BOM) else 0
     if not head[offset:].strip():
         raise SourceError("file is empty (no header line)", file=str(path))
