@@ -176,3 +176,13 @@ def test_postcode_lookup_from_environment(tmp_path, postcodes, monkeypatch):
     row = GOOD.replace("508950,221450", ",").replace("LU1 1AA", "MK40 1AB")
     inc, _, _ = read_all(write(tmp_path, row))
     assert inc["location_precision"].iloc[0] == "postcode" and inc["northing"].iloc[0] == 249700
+
+
+def test_header_in_other_letter_case(tmp_path):
+    header = "CASE REF,date received,Time Received,category,Sub Category,POSTCODE,Easting,Northing,Ward,Description,Status"
+    inc, q, _ = read_all(write(tmp_path, GOOD, header=header))
+    assert (
+        q.empty
+        and inc["source_record_id"].tolist() == ["C1"]
+        and inc["category"].tolist() == ["graffiti"]
+    )

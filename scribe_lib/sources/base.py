@@ -115,7 +115,16 @@ class Source:
         return self._chunks(path, names, offset, nlines + 1, int(chunksize))
 
     def check_header(self, names: list[str], path: Path) -> list[str]:
-        """Check required columns; make duplicate names unique (``X``, ``X.1``)."""
+        """Check required columns; make duplicate names unique (``X``, ``X.1``).
+
+        A known column in other letter case or spacing (``CASE REF``, ``Case  ref``)
+        is given its documented name.
+        """
+        known = {fold(c): c for c in (*self.required, *self.consumed)}
+        exact = set(names)
+        names = [
+            known[fold(n)] if fold(n) in known and known[fold(n)] not in exact else n for n in names
+        ]
         seen: dict[str, int] = {}
         out = []
         for n in names:
