@@ -365,11 +365,15 @@ def _typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     out = {}
     for c, t in columns.items():
         s = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="object")
-        if t.startswith("datetime64"):
+        if str(s.dtype) == t:
+            pass
+        elif t.startswith("datetime64"):
             s = pd.to_datetime(s).astype(t) if len(s) else pd.Series(dtype=t)
         elif t == "float64":
             s = pd.to_numeric(s, errors="raise").astype(t)
+        elif s.dtype == object:
+            s = s.where(s.notna(), None).astype(t)
         else:
-            s = s.astype("object").where(s.notna(), None).astype(t)
+            s = s.astype(t)
         out[c] = s.reset_index(drop=True)
     return pd.DataFrame(out, columns=list(columns))

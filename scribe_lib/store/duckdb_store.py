@@ -62,6 +62,16 @@ DDL = [
 ]
 
 
+#: Arrow -> pandas dtypes of the schema (zero-copy strings, nullable integers).
+_ARROW_TO_PANDAS = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+    pa.string_view(): pd.StringDtype("pyarrow"),
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+}
+
+
 @lru_cache(maxsize=16)
 def _prepared(wkb: bytes):
     geom = shapely.from_wkb(wkb)
@@ -104,6 +114,7 @@ class DuckDBStore(Store):
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from exc
         self._depth = 0
+        self.con.execute("SET enable_progress_bar = false")  # a library never prints
         self.con.create_function(
             "scribe_covers",
             _covers,
@@ -156,7 +167,8 @@ class DuckDBStore(Store):
             return []
 
     def frame(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
-        return self.con.execute(sql, list(params)).df()
+        table = self.con.sql(sql, params=list(params)).to_arrow_table()
+        return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
     def insert_submission(self, meta: dict) -> int:
         cols = list(meta)
