@@ -190,3 +190,17 @@ def test_whole_file_problems(tmp_path):
     p.write_bytes("a,b\n1,2\n".encode("utf-16"))
     with pytest.raises(SourceError, match=r"u16.csv: is UTF-16 text .*save it as 'CSV UTF-8'"):
         read_header(p)
+
+
+def test_quotes_inside_unquoted_fields_never_shift_fields(tmp_path):
+    """A stray quote pair in free text must not silently move or drop fields."""
+    p = tmp_path / "f.csv"
+    p.write_bytes(
+        b'a,b,c,d\n1,He said "go, away" loudly,x,y\n2,ok,"q",z\n3,5\'10" tall,w,v\n4,fine,u,t\n'
+    )
+    rows, lines, bad, _ = _read(p, 100)
+    assert [r[0] for r in rows] == ["2", "4"] and lines == [3, 5]
+    assert rows[0] == ["2", "ok", "q", "z"]
+    assert [b[0] for b in bad] == [2, 4]
+    assert bad[0][1] == "malformed CSV line: expected 4 fields, found 5"
+    assert bad[1][1] == "malformed CSV line: unbalanced quote character"

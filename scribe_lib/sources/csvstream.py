@@ -255,8 +255,11 @@ def _parse(buf: bytes, spans: np.ndarray, ncols: int, enc: str, sep: str, strict
     if df is not None or strict:
         return df
     rows = [_fields(_decode(buf[s:e], enc).rstrip("\r"), sep) for s, e in spans]
-    rows = [r + [""] * (ncols - len(r)) if len(r) < ncols else r[:ncols] for r in rows]
-    return pd.DataFrame(rows, columns=list(range(ncols)), dtype="string")
+    counts = np.array([len(r) for r in rows])
+    rows = [r for r in rows if len(r) == ncols]
+    df = pd.DataFrame(rows, columns=list(range(ncols)), dtype="string")
+    df.attrs["field_counts"] = counts  # records Python's csv splits differently: malformed
+    return df
 
 
 def _arrow_table(data, ncols: int, enc: str, sep: str, quoted: bool):
@@ -430,5 +433,17 @@ def _chunk(buf, spans, lines, nf, kind, ncols, names, sep) -> RawChunk:
             reason = f"malformed CSV line: expected {ncols} fields, found {int(nf[i])}"
         malformed.append((int(lines[i]), reason, raw))
     df = _parse(buf, spans[ok], ncols, enc, sep)
+    idx = np.flatnonzero(ok)
+    counts = df.attrs.pop("field_counts", None)
+    if counts is not None and (counts != ncols).any():
+        # quotes inside unquoted fields (He said "go, away"): read literally by
+        # Arrow and Python's csv, they give another field count than the quotes do
+        for i, m in zip(idx[counts != ncols], counts[counts != ncols], strict=True):
+            s, e = spans[i]
+            raw = _decode(buf[s:e], enc).rstrip("\r")
+            reason = f"malformed CSV line: expected {ncols} fields, found {int(m)}"
+            malformed.append((int(lines[i]), reason, raw))
+        malformed.sort(key=lambda m: m[0])
+        idx = idx[counts == ncols]
     df.columns = names
-    return RawChunk(df, lines[ok], malformed, enc, buf, spans[ok])
+    return RawChunk(df, lines[idx], malformed, enc, buf, spans[idx])
