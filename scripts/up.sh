@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install everything, then run the main job: build the demo store and show what is in it.
+# Install everything, then run the main job: the SCRIBE hub with the demo data,
+# at http://127.0.0.1:8000/ (sign in as `manager`; see README.md).
+# The hub runs as root (each user's server runs as that user's own Unix account).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export SCRIBE_STORE=${SCRIBE_STORE:-$(pwd)/scribe.duckdb}
-.venv/bin/scribe demo
-.venv/bin/scribe status
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo --preserve-env=SCRIBE_ADMIN_PASSWORD,SCRIBE_HUB_STATE"; fi
+exec $SUDO .venv/bin/scribe hub "$@"
