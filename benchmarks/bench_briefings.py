@@ -17,8 +17,12 @@ import time
 from pathlib import Path
 
 
-def _run(jobs, workers: int) -> tuple[float, list]:
+def _run(jobs, workers: int, area: dict) -> tuple[float, list]:
+    from dataclasses import replace
+
     from scribe_lib.briefings import run_briefings
+
+    jobs = [replace(j, weight=area.get(j.locality, 0.0)) for j in jobs]  # largest first
 
     t0 = time.perf_counter()
     results = run_briefings(jobs, workers=workers)
@@ -46,13 +50,15 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             build_demo(store, seed=2024, scale=args.scale)
             print(f"demo store (scale {args.scale}) built in {time.perf_counter() - t0:.1f} s")
-        names = sorted(api.localities(store)["name"].astype(str))
+        loc = api.localities(store)
+        area = dict(zip(loc["name"].astype(str), loc.geometry.area, strict=True))
+        names = sorted(area)
         common = dict(period=args.period, store=store, pdf=not args.no_pdf)
 
-        warm, _ = _run(jobs_for(names[:1], out=str(Path(tmp) / "warm"), **common), 1)
+        warm, _ = _run(jobs_for(names[:1], out=str(Path(tmp) / "warm"), **common), 1, area)
         print(f"warm-up: 1 briefing in {warm:.1f} s")
-        serial, r1 = _run(jobs_for(names, out=str(Path(tmp) / "serial"), **common), 1)
-        par, r2 = _run(jobs_for(names, out=str(Path(tmp) / "parallel"), **common), args.jobs)
+        serial, r1 = _run(jobs_for(names, out=str(Path(tmp) / "serial"), **common), 1, area)
+        par, r2 = _run(jobs_for(names, out=str(Path(tmp) / "parallel"), **common), args.jobs, area)
         bad = [r.locality for r in r1 + r2 if not r.ok]
         n = len(names)
         print(

@@ -34,6 +34,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 from .briefings import (
@@ -95,8 +96,9 @@ def briefing_service_config(
         env["SCRIBE_HUB_USER_PREFIX"] = str(getattr(settings, "unix_prefix", "scribe-"))
         if getattr(settings, "agreement_path", None):
             env["SCRIBE_AGREEMENT"] = str(settings.agreement_path)
-        if getattr(settings, "admin_url", None):
+        if getattr(settings, "admin_url", None):  # the hub's store is this PostgreSQL database
             env.setdefault("SCRIBE_ADMIN_URL", settings.admin_url)
+            env.setdefault("SCRIBE_STORE", settings.admin_url)
     service = {
         "name": name,
         "command": [sys.executable, "-m", "scribe_lib.briefing_service"],
@@ -168,9 +170,12 @@ def run_scheduled(sched, period=None, *, members=hub_members, now=None) -> dict:
             if sched.sync_unix_groups:
                 sync_unix_group(item.unix_group, members(org), prefix)
             out = publish_dir(sched.out, org, item.unix_group) / str(period)
-            names = list(item.localities or localities(store)["name"].astype(str))
+            loc = localities(store)
+            area = dict(zip(loc["name"].astype(str), loc.geometry.area, strict=True))
+            names = list(item.localities or sorted(area))
             jobs = jobs_for(names, period=str(period), out=str(out), store=org_store_url(store, org),
                             audience=org, categories=item.categories)  # fmt: skip
+            jobs = [replace(j, weight=area.get(j.locality, 0.0)) for j in jobs]  # largest first
             results = run_briefings(jobs, workers=sched.jobs)
             publish_file(out, item.unix_group)
         except Exception:  # noqa: BLE001 - log it and go on with the next organisation

@@ -56,6 +56,7 @@ def hub():
     schedule = base / "schedule.yml"
     schedule.write_text(
         f"monthly: {{day: 3, time: '06:30'}}\nout: {base / 'pub'}\nstore: {store}\njobs: 1\n"
+        "catch_up: true\n"
         f"briefings:\n  - audience: luton-council\n    localities: [Stotfold]\n"
         f"    unix_group: {group}\n",
         encoding="utf-8",

@@ -91,6 +91,7 @@ class BriefingJob:
     template: str | None = None
     pdf: bool = True
     cell_timeout: int = 900
+    weight: float = 0.0  # expected size (e.g. the locality's area): the largest start first
 
     def parameters(self) -> dict:
         """The papermill parameters of the notebook's ``parameters`` cell."""
@@ -336,7 +337,9 @@ def run_briefings(
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload([__name__])
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = {pool.submit(render_briefing, job): i for i, job in enumerate(jobs)}
+            # largest first, so that a big locality does not run alone at the end
+            order = sorted(range(total), key=lambda i: -jobs[i].weight)
+            futures = {pool.submit(render_briefing, jobs[i]): i for i in order}
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:

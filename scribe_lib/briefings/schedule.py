@@ -66,7 +66,7 @@ class Schedule:
     store: str | None = None
     jobs: int | None = None
     sync_unix_groups: bool = True
-    catch_up: bool = True
+    catch_up: bool = False
     file: str | None = field(default=None, compare=False)
 
     def next_run(self, now: dt.datetime | None = None) -> dt.datetime:
@@ -198,7 +198,7 @@ def load_schedule(path: str | os.PathLike) -> Schedule:
         store=doc.get("store"),
         jobs=jobs,
         sync_unix_groups=bool(doc.get("sync_unix_groups", True)),
-        catch_up=bool(doc.get("catch_up", True)),
+        catch_up=bool(doc.get("catch_up", False)),
         file=file,
     )
 

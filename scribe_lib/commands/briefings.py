@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,15 +25,16 @@ def _store_url(store: str) -> str:
     return str(path)
 
 
-def _all_localities(store: str) -> list[str]:
+def _localities(store: str) -> dict[str, float]:
+    """``name -> area`` (m²) of every locality (``kind:name`` where a name is in two kinds)."""
     from ..api import localities
 
     loc = localities(store)
     names = loc["name"].astype(str)
     dup = names.duplicated(keep=False)
-    return sorted(
-        f"{k}:{n}" if d else n for n, k, d in zip(names, loc["kind"].astype(str), dup, strict=True)
-    )
+    kinds = loc["kind"].astype(str)
+    keys = [f"{k}:{n}" if d else n for n, k, d in zip(names, kinds, dup, strict=True)]
+    return dict(sorted(zip(keys, loc.geometry.area.astype(float), strict=True)))
 
 
 def _progress(res, done: int, total: int) -> None:
@@ -134,7 +136,8 @@ def run(
     from ..briefings import org_store_url
 
     store = _store_url(ctx.obj["store"])
-    names = _all_localities(store) if all_ else list(localities)
+    areas = _localities(store)  # to start the largest first
+    names = list(areas) if all_ else list(localities)
     store = org_store_url(store, audience)  # PostgreSQL: read as the organisation
     out_dir = Path(out).resolve()
     todo = jobs_for(
@@ -143,6 +146,7 @@ def run(
         responses=str(Path(responses).resolve()) if responses else None,
         template=str(Path(template).resolve()) if template else None, pdf=not no_pdf,
     )  # fmt: skip
+    todo = [replace(j, weight=areas.get(j.locality, 0.0)) for j in todo]
     workers = jobs or os.cpu_count() or 1
     click.echo(
         f"Rendering {len(todo)} briefing(s) for {period} with {min(workers, len(todo))} process(es) -> {out_dir}",
