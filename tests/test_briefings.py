@@ -339,3 +339,19 @@ def test_service_config_has_its_own_minimal_role(tmp_path):
     assert role["services"] == ["scribe-briefings"]
     # read the members of the audience groups, nothing else
     assert role["scopes"] == ["read:groups!group=csp-analysts", "read:groups!group=luton-council"]
+
+
+@pytest.mark.parametrize(
+    ("area", "cell", "expected"),
+    [
+        (4.5e6, None, (150.0, 300.0)),  # a town: 200 cells of 150 m
+        (1.5e9, None, (500.0, 1000.0)),  # a county: sqrt(1.5e9 / 6000) = 500 m
+        (1.51e9, None, (550.0, 1100.0)),  # rounded up to the next 50 m
+        (None, None, (150.0, 300.0)),
+        (1.5e9, 200.0, (200.0, 400.0)),  # an explicit cell wins
+    ],
+)
+def test_map_scale_keeps_the_grid_small(area, cell, expected):
+    from scribe_lib.briefings.analysis import map_scale
+
+    assert map_scale(area, cell) == expected

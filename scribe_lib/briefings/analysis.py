@@ -7,6 +7,7 @@ EPSG:27700.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "before_after",
     "wdq",
     "MIN_EXACT",
+    "map_scale",
 ]
 
 #: fewer exact-time incidents than this in the period: hour x weekday uses 12 months.
@@ -33,8 +35,26 @@ def _located(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["easting"].notna() & df["northing"].notna()]
 
 
-def hotspot_map(b, cell: float = 150.0, distance: float = 300.0):
+#: at most about this many grid cells over a locality (keeps a county-wide map quick).
+MAX_CELLS = 6000
+
+
+def map_scale(area_m2: float | None, cell: float | None = None) -> tuple[float, float]:
+    """Cell size and neighbourhood distance (metres) for a locality of ``area_m2``.
+
+    150 m cells and a 300 m neighbourhood for a town; coarser (a multiple of 50 m, with a
+    neighbourhood of two cells) where that would make more than :data:`MAX_CELLS` cells.
+    """
+    if cell is None:
+        need = math.sqrt(area_m2 / MAX_CELLS) if area_m2 else 0.0
+        cell = max(150.0, math.ceil(need / 50.0) * 50.0)
+    return float(cell), 2.0 * float(cell)
+
+
+def hotspot_map(b, cell: float | None = None, distance: float | None = None):
     """Gi* hot spots of the period's located incidents on a grid over the locality.
+
+    ``cell`` and ``distance`` (metres) default to :func:`map_scale` of the locality.
 
     Returns
     -------
@@ -52,6 +72,8 @@ def hotspot_map(b, cell: float = 150.0, distance: float = 300.0):
 
     pts = _located(b.in_period(b.period))
     cols = ["cell_id", "x", "y", "incidents", "gi_z", "p_fdr"]
+    auto_cell, auto_distance = map_scale(b.boundary.area if b.boundary is not None else None, cell)
+    cell, distance = auto_cell, distance or auto_distance
     if len(pts) < 5:
         return None, pd.DataFrame(columns=cols)
     grid = stats.hotspots(

@@ -94,7 +94,7 @@ def scanning(b):
     return _html(f"<ul>{words}</ul>{body}{note}")
 
 
-def hotspots(b, cell: float = 150.0, distance: float = 300.0):
+def hotspots(b, cell: float | None = None, distance: float | None = None):
     """The hot spot map (static image) and the hottest cells."""
     fig, hot = analysis.hotspot_map(b, cell=cell, distance=distance)
     if fig is None:
