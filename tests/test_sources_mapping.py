@@ -156,3 +156,13 @@ def test_bad_mapping_names_file_and_key(tmp_path, change, key, message):
 def test_mapping_source_needs_a_mapping():
     with pytest.raises(ConfigError, match="the 'mapping' source needs mapping="):
         SOURCES.get("mapping")(partner="x")
+
+
+def test_excel_repair_can_be_turned_off(tmp_path):
+    text = HEADER + "\n" + "H1,45296,0.5,Noise,,x,,Open,,,E\n"
+    inc, q, _ = read_all(write(tmp_path, text))
+    assert inc["occurred_at"].iloc[0] == pd.Timestamp("2024-01-05 12:00")
+    inc, q, _ = read_all(write(tmp_path, text), mapping=spec(tmp_path, excel_repair=False))
+    assert inc.empty and q["reason"].tolist() == [
+        "unparseable date (expected DD/MM/YYYY or YYYY-MM-DD)"
+    ]

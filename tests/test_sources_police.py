@@ -331,3 +331,9 @@ def test_nan_and_inf_text_are_not_numbers(tmp_path):
     inc, q, _ = read_all(write(tmp_path, *rows))
     assert inc.empty and q["reason"].tolist() == ["non-numeric coordinate"] * 2
     assert q["field"].tolist() == ["Longitude", "Latitude"]
+
+
+def test_huge_chunksize_and_december(tmp_path):
+    inc, q, n = read_all(write(tmp_path, GOOD.replace("2024-01", "2023-12")), chunksize=10**12)
+    assert n == 1 and inc["period_start"].iloc[0] == pd.Timestamp("2023-12-01")
+    assert inc["period_end"].iloc[0] == pd.Timestamp("2024-01-01")

@@ -35,6 +35,8 @@ BOM = b"\xef\xbb\xbf"
 _NL, _QUOTE = 10, 34
 #: an open quote spanning more than this many bytes is a broken quote.
 MAX_RECORD_BYTES = 1 << 20
+#: bytes read at once at most (a chunk then holds fewer than ``chunksize`` rows).
+_MAX_READ = 1 << 28
 
 
 @dataclass
@@ -344,7 +346,7 @@ def iter_raw_chunks(
         while not eof:
             buf = carry
             while True:  # read about one chunk of whole records
-                need = max(1 << 16, int(chunksize * avg) - len(buf))
+                need = min(_MAX_READ, max(1 << 16, int(chunksize * avg) - len(buf)))
                 data = fh.read(need)
                 eof = len(data) < need
                 buf += data
