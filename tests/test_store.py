@@ -22,6 +22,10 @@ HOSTILE = [
     'Robert"); DROP TABLE submissions;--',
     "back\\slash\ttab %s %(x)s ? $1",
     "Café – ‘quoted’ £5 ☃",
+    "",  # an empty string is not NULL
+    '"',
+    "\\N",
+    "line one\r\nline two",
 ]
 
 

@@ -280,7 +280,11 @@ class Store(ABC):
         """
         where, params = self._filters(category, partner, start, end, located_only)
         sql, params = self._select_incidents(", ".join(INCIDENT_COLUMNS), where, params, locality)
-        return _typed(self.frame(sql + " ORDER BY incident_id", params), INCIDENT_COLUMNS)
+        return self.typed_frame(sql + " ORDER BY incident_id", params, INCIDENT_COLUMNS)
+
+    def typed_frame(self, sql: str, params: Sequence, columns: dict[str, str]) -> pd.DataFrame:
+        """Run parameterised SQL returning ``columns``; a DataFrame with their dtypes."""
+        return _typed(self.frame(sql, params), columns)
 
     def count_incidents(self, by: str | Sequence[str] | None = None, **filters):
         """Count active incidents, overall (``by=None``, an int) or grouped (a DataFrame).

@@ -23,7 +23,7 @@ import shapely
 
 from ..errors import StoreError
 from ..schema import CRS, INCIDENT_COLUMNS, QUARANTINE_COLUMNS
-from .base import Store
+from .base import Store, _typed
 
 __all__ = ["PostgresStore", "SCHEMA"]
 
@@ -71,6 +71,10 @@ DDL = [
     f"CREATE INDEX IF NOT EXISTS localities_geom ON {SCHEMA}.localities USING gist (geom)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.settings (key text PRIMARY KEY, value text)",
 ]
+
+
+_ARROW_TYPES = {"string": pa.string(), "Int64": pa.int64(), "float64": pa.float64(),
+                "datetime64[ns]": pa.timestamp("us")}  # fmt: skip
 
 
 def _pg_sql(sql: str) -> str:
@@ -182,6 +186,37 @@ class PostgresStore(Store):
             cur.execute(_pg_sql(sql), list(params))
             cols = [d.name for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def typed_frame(self, sql: str, params: Sequence, columns: dict[str, str]) -> pd.DataFrame:
+        """Big reads stream as COPY CSV and are parsed by Arrow, not row by row in Python.
+
+        Values are bound client-side by psycopg (quoted, never formatted by hand), since
+        COPY takes no parameters. Quoted empty strings stay empty strings; NULL stays NULL.
+        """
+        import psycopg
+
+        bound = psycopg.ClientCursor(self.con).mogrify(_pg_sql(sql), list(params))
+        buf = io.BytesIO()
+        with self.con.cursor() as cur:
+            with cur.copy(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                for block in copy:
+                    buf.write(block)
+        types = {c: _ARROW_TYPES[t] for c, t in columns.items()}
+        if buf.tell() == 0:
+            return _typed(pd.DataFrame(columns=list(columns)), columns)
+        buf.seek(0)
+        table = pacsv.read_csv(
+            buf,
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=[""],
+            ),
+        )
+        df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
+                                           pa.int64(): pd.Int64Dtype()}.get)  # fmt: skip
+        return _typed(df, columns)
 
     def incidents_relation(self) -> str:
         pending, self._next_read = getattr(self, "_next_read", None), None  # used once
