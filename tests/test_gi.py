@@ -265,3 +265,16 @@ def test_spdep_documented_values_on_getis_and_ord_1996_data():
     assert z == pytest.approx(1.45078, abs=5e-6)
     v = d.val.to_numpy(float)
     assert z * v.std(ddof=0) / v.std(ddof=1) == pytest.approx(1.447943, abs=5e-7)
+
+
+def test_large_bands_match_esda_and_absurd_bands_are_refused_quickly():
+    rng = np.random.default_rng(9)
+    area = box(500_000, 200_000, 505_000, 204_000)
+    g = grid_with(lambda n: rng.poisson(2.0, n), area, 250)
+    g = g[(g.x - 502_500) ** 2 + (g.y - 202_000) ** 2 < 2_000**2]  # a round study area
+    out = gi_star(g, distance=1_100, permutations=99, seed=1)  # up to 69 cells, many band sizes
+    ref = esda_gi(g, "incidents", 1_100)
+    np.testing.assert_allclose(out.gi_z, ref.Zs, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="use a smaller distance or larger cells"):
+        gi_star(grid_with(lambda n: np.arange(n), box(0, 0, 300_000, 300_000), 1_000),
+                distance=5_000_000)  # fmt: skip

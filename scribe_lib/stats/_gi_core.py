@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["gi_star_z", "gi_star_parts"]
+__all__ = ["gi_star_z", "gi_star_parts", "gi_star_from_sums"]
 
 
 def _check(y: np.ndarray, W: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -60,9 +60,30 @@ def gi_star_parts(y: np.ndarray, W: sp.csr_matrix) -> dict[str, np.ndarray | flo
         ``z`` is NaN where it is undefined (all values equal, or a cell neighbouring every cell).
     """
     y, W = _check(y, W)
+    return gi_star_from_sums(y, W @ y, np.diff(W.indptr).astype(np.float64))
+
+
+def gi_star_from_sums(y: np.ndarray, local_sum: np.ndarray, k: np.ndarray) -> dict:
+    """Gi* from each cell's band sum and band size (e.g. from a convolution on a grid).
+
+    Parameters
+    ----------
+    y : numpy.ndarray, shape (n,)
+        Value per cell.
+    local_sum : numpy.ndarray, shape (n,)
+        Sum of ``y`` over each cell's band, the cell included.
+    k : numpy.ndarray, shape (n,)
+        Number of cells in each band, the cell included.
+
+    Returns
+    -------
+    dict
+        As :func:`gi_star_parts`.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    local_sum = np.asarray(local_sum, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
     n = y.shape[0]
-    local_sum = W @ y
-    k = np.diff(W.indptr).astype(np.float64)
     if n < 2:
         return {
             "z": np.full(n, np.nan),

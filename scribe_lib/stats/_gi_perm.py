@@ -51,20 +51,35 @@ def _below(state, n):
 
 @numba.njit(cache=True, parallel=True)
 def _draw_sets(n, m, permutations, seed):
+    """``permutations`` sets of ``m`` distinct cells out of ``n``, each row sorted."""
     sets = np.empty((permutations, max(m, 1)), dtype=np.int64)
     for p in numba.prange(permutations):
         state = seed ^ (np.uint64(p + 1) * _M1)
-        filled = 0
-        while filled < m:
-            state, j = _below(state, n)
-            dup = False
-            for q in range(filled):
-                if sets[p, q] == j:
-                    dup = True
-                    break
-            if not dup:
-                sets[p, filled] = j
-                filled += 1
+        if m <= 32:  # small sets: rejection with a linear duplicate check
+            filled = 0
+            while filled < m:
+                state, j = _below(state, n)
+                dup = False
+                for q in range(filled):
+                    if sets[p, q] == j:
+                        dup = True
+                        break
+                if not dup:
+                    sets[p, filled] = j
+                    filled += 1
+        else:  # Floyd's algorithm: m draws, O(m) expected, whatever m / n
+            chosen = set()
+            for t in range(n - m, n):
+                state, j = _below(state, t + 1)
+                if j in chosen:
+                    chosen.add(t)
+                else:
+                    chosen.add(j)
+            q = 0
+            for j in chosen:
+                sets[p, q] = j
+                q += 1
+        sets[p, :m] = np.sort(sets[p, :m])
     return sets
 
 
@@ -87,17 +102,20 @@ def _count(y, around, cells, sets, sums, seed, tol, ge, le):
         for u in range(first, last):  # the sets that drew this very cell: swap it out
             p = by_cell[u] // m
             state = seed ^ (np.uint64(c + 1) * _M2) ^ (np.uint64(p + 1) * _GOLDEN)
-            while True:
-                state, j = _below(state, n)
-                if j == c:
-                    continue
-                clash = False
-                for q in range(m):
-                    if sets[p, q] == j:
-                        clash = True
+            row = sets[p]  # sorted; contains c
+            if 2 * m < n:  # mostly outside the set: rejection, < 2 tries on average
+                while True:
+                    state, j = _below(state, n)
+                    at = np.searchsorted(row, j)
+                    if at == m or row[at] != j:
                         break
-                if not clash:
-                    break
+            else:  # the r-th cell outside the set, walking the sorted set
+                state, j = _below(state, n - m)
+                for q in range(m):
+                    if row[q] <= j:
+                        j += 1
+                    else:
+                        break
             old = sums[p]
             new = old - y[c] + y[j]
             g += (new >= lo_v) - (old >= lo_v)
@@ -141,7 +159,7 @@ def permutation_counts(y, local_sum, k, permutations: int, seed: int):
         cells = np.flatnonzero(k == kk).astype(np.int64)
         m = int(kk) - 1
         kseed = np.uint64(base ^ np.uint64((int(kk) * 0x9E3779B1) & 0xFFFFFFFFFFFFFFFF))
-        if m == 0:  # no other neighbours: every draw equals the observed sum
+        if m == 0 or m == n - 1:  # the band is the cell alone, or every cell: no randomness
             ge[cells] = le[cells] = permutations
             continue
         sets = _draw_sets(n, m, int(permutations), kseed)

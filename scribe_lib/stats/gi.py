@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sst
 
-from ._gi_core import gi_star_parts
+from ._gi_core import gi_star_from_sums
 from ._gi_perm import permutation_counts, pseudo_p
-from ._weights import distance_band_weights
+from ._weights import band_sums
 from .grid import count_in_grid, grid_cell_size, make_grid
 
 __all__ = ["gi_star", "hotspots", "adjust_p", "default_distance", "CORRECTIONS"]
@@ -145,14 +145,14 @@ def gi_star(grid, value="incidents", distance=None, permutations=0, seed=None, c
     if not distance > 0:
         raise ValueError(f"distance must be a positive number of metres, not {distance!r}")
     _, cell = grid_cell_size(grid)
-    W = distance_band_weights(grid, distance)
-    if W.nnz == len(grid):
+    local_sum, k = band_sums(grid, distance, y)
+    if len(k) and (k == 1).all():
         warnings.warn(
             f"no cell has a neighbour within {distance:g} m (cells are {cell:g} m): "
             "increase distance",
             stacklevel=2,
         )
-    parts = gi_star_parts(y, W)
+    parts = gi_star_from_sums(y, local_sum, k)
     z = parts["z"]
     if np.isnan(z).all() and len(z):
         warnings.warn(f"Gi* is undefined: {value!r} does not vary between cells", stacklevel=2)
