@@ -193,14 +193,57 @@ def test_whole_file_problems(tmp_path):
 
 
 def test_quotes_inside_unquoted_fields_never_shift_fields(tmp_path):
-    """A stray quote pair in free text must not silently move or drop fields."""
+    """A quote inside unquoted text is a character; a line it leaves ambiguous is quarantined."""
     p = tmp_path / "f.csv"
     p.write_bytes(
         b'a,b,c,d\n1,He said "go, away" loudly,x,y\n2,ok,"q",z\n3,5\'10" tall,w,v\n4,fine,u,t\n'
     )
     rows, lines, bad, _ = _read(p, 100)
-    assert [r[0] for r in rows] == ["2", "4"] and lines == [3, 5]
-    assert rows[0] == ["2", "ok", "q", "z"]
-    assert [b[0] for b in bad] == [2, 4]
-    assert bad[0][1] == "malformed CSV line: expected 4 fields, found 5"
-    assert bad[1][1] == "malformed CSV line: unbalanced quote character"
+    assert rows == [["2", "ok", "q", "z"], ["3", "5'10\" tall", "w", "v"], ["4", "fine", "u", "t"]]
+    assert lines == [3, 4, 5]
+    assert bad == [
+        (2, "malformed CSV line: expected 4 fields, found 5", '1,He said "go, away" loudly,x,y')
+    ]
+
+
+def test_two_stray_quotes_lines_apart_do_not_swallow_the_lines_between(tmp_path):
+    p = tmp_path / "f.csv"
+    rows_in = [
+        b'1,He said "get out,Open',
+        b"2,fine,Open",
+        b"3,ok,Open",
+        b'4,she said go" away,Open',
+    ]
+    p.write_bytes(b"a,b,c\n" + b"\n".join(rows_in) + b"\n")
+    rows, lines, bad, _ = _read(p, 100)
+    assert lines == [2, 3, 4, 5] and bad == []
+    assert rows[0] == ["1", 'He said "get out', "Open"] and rows[3][1] == 'she said go" away'
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_damaged_files_read_the_same_whatever_the_chunk_size(tmp_path, seed):
+    """Stray quotes, broken quotes, short rows, blank lines, CRLF: chunking changes nothing."""
+    rng = np.random.default_rng(100 + seed)
+    pieces = [
+        b"1,two,3", b'"q,1","a ""b""",c', b'x,"multi\nline",z', b"short,row", b"a,b,c,d",
+        b'5\'10" tall,b,c', b'he said "hi",b,c', b"", b"   ", b'broken,"open,c', b"\xe9t\xe9,b,c",
+    ]  # fmt: skip
+    body = [pieces[i] for i in rng.integers(0, len(pieces), 80)]
+    eol = b"\r\n" if seed % 2 else b"\n"
+    p = tmp_path / "f.csv"
+    p.write_bytes(b"a,b,c" + eol + eol.join(body) + eol)
+    whole = _read(p, 10_000)
+    for chunksize in (1, 3, 17):
+        part = _read(p, chunksize)
+        assert part[:3] == whole[:3]
+    rows, lines, bad, _ = whole
+    assert lines == sorted(lines) and all(len(r) == 3 for r in rows)
+    # every non-blank physical line is inside an accepted or a quarantined record
+    covered = set()
+    for start, r in zip(lines, rows, strict=True):
+        covered.update(range(start, start + sum(f.count("\n") for f in r) + 1))
+    for start, _, raw in bad:
+        covered.update(range(start, start + raw.count("\n") + 1))
+    physical = (b"a,b,c" + eol + eol.join(body)).split(b"\n")
+    wanted = {i + 1 for i, t in enumerate(physical) if t.strip() and i > 0}
+    assert wanted <= covered

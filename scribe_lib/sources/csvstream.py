@@ -145,31 +145,56 @@ def read_header(path: Path, sep: str = ",") -> tuple[list[str], int, int, str]:
     return names, min(end + 1, len(head)), max(lines_used, 1), enc
 
 
+def _structural_quotes(a: np.ndarray, sep: int) -> np.ndarray:
+    """Positions of the quotes that open or close a quoted field.
+
+    As in RFC 4180 and the Arrow, pandas and Python csv parsers, a quote only counts
+    next to a field boundary (separator, line end) or another quote (``""``); a quote
+    in the middle of unquoted text (``5'10" tall``, ``He said "go away``) is a
+    literal character and does not start a quoted field.
+    """
+    qp = np.flatnonzero(a == _QUOTE)
+    if not len(qp):
+        return qp
+    prev = np.where(qp > 0, a[np.maximum(qp - 1, 0)], _NL)
+    nxt = np.where(qp + 1 < len(a), a[np.minimum(qp + 1, len(a) - 1)], _NL)
+
+    def edge(x):
+        return (x == sep) | (x == _NL) | (x == 13) | (x == _QUOTE)
+
+    return qp[edge(prev) | edge(nxt)]
+
+
 def _split(buf: bytes, ncols: int, final: bool, sep: int):
     """Split ``buf`` (starting at a record start) into records.
 
     Returns (spans[n, 2], nfields[n], broken[list of span], consumed, newline positions).
-    Works in whole-array passes: quote parity is an xor-accumulate over the bytes,
-    and fields are counted per record by binary search over separator positions.
+    Works in whole-array passes: the quote parity at a position is the number of
+    structural quotes before it (binary search), and fields are counted per record
+    by binary search over separator positions.
     Without any quote in ``buf`` (the common case) fields are not counted here
     (``nfields`` is -1): the Arrow parser checks them, see :func:`_chunk`.
     """
     a = np.frombuffer(buf, np.uint8)
     nl = np.flatnonzero(a == _NL)
-    if buf.find(b'"') >= 0:
-        is_sep = a == sep
-        par = np.bitwise_xor.accumulate((a == _QUOTE).view(np.uint8))  # 1 inside quotes
-        pn = par[nl]
+    qp = _structural_quotes(a, sep) if buf.find(b'"') >= 0 else np.empty(0, np.int64)
+    if len(qp):
+        pn = np.searchsorted(qp, nl) & 1
         nl_cls = (nl[pn == 0], nl[pn == 1])
-        sep_cls = (np.flatnonzero(is_sep & (par == 0)), np.flatnonzero(is_sep & (par == 1)))
+        cp = np.flatnonzero(a == sep)
+        pc = np.searchsorted(qp, cp) & 1
+        sep_cls = (cp[pc == 0], cp[pc == 1])
+    elif buf.find(b'"') >= 0:  # only literal quotes: count fields, one line per record
+        nl_cls = (nl, nl)
+        cp = np.flatnonzero(a == sep)
+        sep_cls = (cp, cp)
     else:
-        par = None
         nl_cls = (nl, nl)
         sep_cls = None
     spans, nf, broken = [], [], []
     p, n = 0, len(buf)
     while p < n:
-        c = int(par[p - 1]) if (par is not None and p > 0) else 0
+        c = int(np.searchsorted(qp, p)) & 1 if len(qp) else 0
         b = nl_cls[c][np.searchsorted(nl_cls[c], p) :]
         if len(b):
             starts = np.empty(len(b), np.int64)
@@ -427,7 +452,7 @@ def _quoted_chunk(buf, line, ncols, names, sep, chunksize):
     """
     a = np.frombuffer(buf, np.uint8)
     nl = np.flatnonzero(a == _NL)
-    qp = np.flatnonzero(a == _QUOTE)
+    qp = _structural_quotes(a, ord(sep))
     ends = nl[(np.searchsorted(qp, nl) & 1) == 0][:chunksize]
     if not len(ends):
         return None
