@@ -278,3 +278,16 @@ def test_large_bands_match_esda_and_absurd_bands_are_refused_quickly():
     with pytest.raises(ValueError, match="use a smaller distance or larger cells"):
         gi_star(grid_with(lambda n: np.arange(n), box(0, 0, 300_000, 300_000), 1_000),
                 distance=5_000_000)  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:no cell is significant")
+def test_the_seed_used_is_recorded_so_a_run_can_be_repeated():
+    rng = np.random.default_rng(12)
+    g = grid_with(lambda n: rng.poisson(1.0, n), AREA, 500)
+    first = gi_star(g, permutations=99)  # no seed given: one is drawn and recorded
+    seed = first.attrs["gi_star"]["seed"]
+    assert isinstance(seed, int)
+    again = gi_star(g, permutations=99, seed=seed)
+    np.testing.assert_array_equal(first.p_perm, again.p_perm)
+    assert again.attrs["gi_star"] == {"value": "incidents", "distance": 500 * np.sqrt(2),
+                                      "correction": "fdr", "permutations": 99, "seed": seed}  # fmt: skip

@@ -158,6 +158,7 @@ def hotspots_cmd(ctx, category, partner, start, end, locality, cell, shape, harm
     click.echo(
         f"{out}: {len(cells):,} cells, {int(cells.incidents.sum()):,} of {located:,} located "
         f"incidents; {hot:,} hot and {cold:,} cold at 95 % or more ({correction})"
+        + (f"; permutation seed {cells.attrs['gi_star']['seed']}" if permutations else "")
     )
 
 

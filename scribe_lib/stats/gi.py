@@ -127,7 +127,17 @@ def gi_star(grid, value="incidents", distance=None, permutations=0, seed=None, c
         99/95/90 % after correction), ``correction`` and ``p_basis`` ("analytic" or
         "permutation", recorded in every row), ``explanation`` (plain English), and with
         permutations ``p_perm`` (two-sided pseudo p). Cells whose z is undefined (no variation
-        in the values) have NaN p and bin 0.
+        in the values) have NaN p and bin 0. ``attrs["gi_star"]`` records value, distance,
+        correction, permutations and the seed used (drawn at random when not given).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = make_grid(box(500_000, 200_000, 500_500, 200_100), cell=100)  # 5 cells in a row
+    >>> g["incidents"] = [0, 2, 6, 1, 1]
+    >>> hot = gi_star(g, distance=100, correction="none")
+    >>> round(float(hot["gi_z"].iloc[2]), 4)  # 3 / sqrt(6.6): see tests/test_gi.py
+    1.1677
     """
     if value not in grid.columns:
         raise ValueError(
@@ -185,6 +195,8 @@ def gi_star(grid, value="incidents", distance=None, permutations=0, seed=None, c
     out["correction"] = correction
     out["p_basis"] = "permutation" if permutations else "analytic"
     out["explanation"] = _explain(y, parts["local_sum"], parts["k"], parts["mean"], bins, value)
+    out.attrs["gi_star"] = {"value": value, "distance": float(distance), "correction": correction,
+                            "permutations": int(permutations), "seed": seed}  # fmt: skip
     return out
 
 
