@@ -96,6 +96,11 @@ def _phase(args) -> dict:
     elif args.phase == "parse":
         df = pd.read_csv(args.file)
         n = len(df)
+    elif args.phase == "adapter":  # the police.uk adapter alone: read, validate, OSTN15
+        from scribe_lib.sources import SOURCES
+
+        reader = SOURCES.get("police-uk")(partner="bedfordshire-police")
+        n = sum(c.rows_read for c in reader.read(args.file, chunksize=args.chunksize))
     else:
         import scribe_lib
 
@@ -155,6 +160,7 @@ def main(argv=None) -> None:
         print(
             f"  bare pandas.read_csv      {base['seconds']:7.2f} s   peak {base['peak_mb']:6.0f} MB"
         )
+        _report("police-uk adapter alone", _run("adapter", csv, None, args), base)
         res = _run("ingest", csv, os.path.join(tmp, "bench.duckdb"), args)
         _report("ingest, embedded DuckDB", res, base)
         if not args.no_postgres:
