@@ -6,7 +6,7 @@ import pandas as pd
 
 from .base import Store
 
-__all__ = ["status"]
+__all__ = ["status", "format_status"]
 
 
 def status(store: Store) -> dict:
