@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import geo
 from ..errors import SourceError
 from . import validate as v
 from .base import Source
@@ -135,7 +136,7 @@ class Council(Source):
                 e[idx], nn[idx] = xy[:, 0], xy[:, 1]
                 hit = idx[np.isfinite(xy[:, 0])]
                 if len(hit):
-                    lon[hit], lat[hit] = v.geo.to_wgs84(e[hit], nn[hit])
+                    lon[hit], lat[hit] = geo.to_wgs84(e[hit], nn[hit])
                     precision[hit] = 2
         ward = v.blank_na(col("Ward"))
         ward_code = ward.where(ward.fillna("").str.match(_GSS.pattern))

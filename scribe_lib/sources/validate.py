@@ -14,7 +14,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .. import geo
 from .columns import (
     as_arrow,
     as_series,
@@ -45,7 +44,6 @@ __all__ = [
     "constant",
     "excel_code",
     "from_codes",
-    "geo",
     "numeric",
     "pair",
     "parse_dates",
