@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -24,9 +25,22 @@ def _run(jobs, workers: int, area: dict) -> tuple[float, list]:
 
     jobs = [replace(j, weight=area.get(j.locality, 0.0)) for j in jobs]  # largest first
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     results = run_briefings(jobs, workers=workers)
-    return time.perf_counter() - t0, results
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    n = len(jobs)
+    print(f"  {workers} process(es): {wall:6.1f} s wall, {cpu:6.1f} s CPU (all processes), "
+          f"{cpu / n:5.2f} CPU s per briefing; CPU per wall second {cpu / wall:.2f}")  # fmt: skip
+    return wall, results
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (kernels, Chromium, workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main(argv=None) -> int:
@@ -67,6 +81,7 @@ def main(argv=None) -> int:
         print(f"serial   (1 process):  {serial:7.1f} s  {serial / n:5.2f} s per briefing")
         print(f"parallel ({args.jobs} processes): {par:7.1f} s  {par / n:5.2f} s per briefing")
         print(f"speed-up: {serial / par:.2f}x (goal >= 1.8x on 2 cores)")
+        print(f"load average after the run: {os.getloadavg()[0]:.1f} (other work on the machine)")
         if bad:
             print(f"FAILED briefings: {bad}", file=sys.stderr)
             return 1
