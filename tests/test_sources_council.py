@@ -186,3 +186,14 @@ def test_header_in_other_letter_case(tmp_path):
         and inc["source_record_id"].tolist() == ["C1"]
         and inc["category"].tolist() == ["graffiti"]
     )
+
+
+def test_excel_times_that_lost_leading_zeros(tmp_path):
+    rows = [GOOD.replace("10:00", t) for t in ("930", "0930", "2145", "5", "12", "2475")]
+    inc, q, _ = read_all(write(tmp_path, *rows))
+    assert [t.strftime("%H:%M") for t in inc["occurred_at"]] == ["09:30", "09:30", "21:45"]
+    assert q[["line", "value", "reason"]].values.tolist() == [
+        [5, "5", "time lost its leading zeros in Excel and is ambiguous (5 = 00:05 or 05:00?)"],
+        [6, "12", "time lost its leading zeros in Excel and is ambiguous (5 = 00:05 or 05:00?)"],
+        [7, "2475", "unparseable time (expected HH:MM or HH:MM:SS)"],
+    ]

@@ -17,6 +17,7 @@ REASONS = {
     "date": "unparseable date (expected {formats})",
     "excel_date": "Excel serial date out of range (cannot be repaired)",
     "time": "unparseable time (expected HH:MM or HH:MM:SS)",
+    "time_zeros": "time lost its leading zeros in Excel and is ambiguous (5 = 00:05 or 05:00?)",
     "future": "date in the future",
     "missing_date": "date is empty",
     "non_numeric": "non-numeric coordinate",

@@ -139,11 +139,14 @@ def parse_times(s: pd.Series, rej: Rejects, field: str, excel: bool = False):
     """Parse ``H:MM[:SS]`` times: return (timedelta64[ns] with NaT, present mask).
 
     An empty time is allowed (the incident then has day precision); an hour that
-    lost its leading zero (``9:05``) is fine. With ``excel=True`` a fraction of a
-    day (``0.375`` = 09:00, how Excel stores a time) is repaired.
+    lost its leading zero (``9:05``) is fine. With ``excel=True``, Excel damage is
+    repaired when unambiguous: a fraction of a day (``0.375`` = 09:00, how Excel
+    stores a time) and an ``HHMM`` time that became a number (``0930`` -> ``930`` =
+    09:30). One or two digits (``5``: 00:05 or 05:00?) are quarantined.
     """
     secs = by_unique(s, lambda u: _seconds(u, excel))
     empty = (s.astype("string").str.strip() == "").to_numpy(bool)
+    rej.add(secs == -1, field, REASONS["time_zeros"], s)
     rej.add(~empty & np.isnan(secs), field, REASONS["time"], s)
     ok = np.isfinite(secs)
     td = np.full(len(secs), np.timedelta64("NaT"), "timedelta64[ns]")
@@ -165,6 +168,14 @@ def _seconds(u: pd.Series, excel: bool) -> np.ndarray:
         frac = frac.to_numpy("float64", na_value=np.nan)
         use = np.isnan(secs) & np.isfinite(frac) & (frac < 1)
         secs[use] = np.round(frac[use] * 86400)
+        hhmm = t.str.extract(r"^(\d{1,2})(\d{2})$")  # 930, 0930, 2145
+        h = pd.to_numeric(hhmm[0], errors="coerce").to_numpy("float64", na_value=np.nan)
+        mi = pd.to_numeric(hhmm[1], errors="coerce").to_numpy("float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            use = np.isnan(secs) & (h < 24) & (mi < 60)
+        secs[use] = h[use] * 3600 + mi[use] * 60
+        short = np.isnan(secs) & t.str.fullmatch(r"\d{1,2}").fillna(False).to_numpy(bool)
+        secs[short] = -1  # leading zeros lost: ambiguous
     return secs
 
 
