@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -25,22 +24,14 @@ def _run(jobs, workers: int, area: dict) -> tuple[float, list]:
 
     jobs = [replace(j, weight=area.get(j.locality, 0.0)) for j in jobs]  # largest first
 
-    t0, c0 = time.perf_counter(), _cpu()
+    t0 = time.perf_counter()
     results = run_briefings(jobs, workers=workers)
-    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    wall = time.perf_counter() - t0
+    cpu = sum(r.timings.get("cpu", 0.0) for r in results)  # measured in each worker
     n = len(jobs)
-    print(f"  {workers} process(es): {wall:6.1f} s wall, {cpu:6.1f} s CPU (all processes), "
-          f"{cpu / n:5.2f} CPU s per briefing; CPU per wall second {cpu / wall:.2f}")  # fmt: skip
+    print(f"  {workers} process(es): {wall:6.1f} s wall, {cpu:6.1f} s CPU in the briefings "
+          f"({cpu / n:5.2f} per briefing); CPU used per wall second: {cpu / wall:.2f}")  # fmt: skip
     return wall, results
-
-
-def _cpu() -> float:
-    """CPU seconds of this process and its finished children (kernels, Chromium, workers)."""
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main(argv=None) -> int:

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -120,7 +121,7 @@ class BriefingResult:
     cell: int | None = None  # index of the failing cell in the notebook
     cell_source: str | None = None  # its first line
     error: str | None = None  # "ErrorName: message"
-    timings: dict = field(default_factory=dict)  # seconds per stage: execute, html, pdf
+    timings: dict = field(default_factory=dict)  # seconds: execute, html, pdf; cpu (all processes)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -227,7 +228,7 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     out = Path(job.out)
     name = slug(job.locality)
     nb_path = out / "notebooks" / f"{name}.ipynb"
@@ -275,7 +276,17 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
         else:
             os.environ["SCRIBE_STORE"] = saved
     res.seconds = round(time.perf_counter() - t0, 2)
+    res.timings["cpu"] = round(_cpu() - c0, 2)
     return res
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the kernel, Chromium)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _worker_init() -> None:
