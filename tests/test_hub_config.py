@@ -28,7 +28,8 @@ SCRIBE = Path(sys.executable).parent / "scribe"
         ({"hub_port": 70000}, "hub_port must be a TCP port"),
         ({"minimum_password_length": 6}, "at least 8"),
         ({"unix_prefix": "1x-"}, "must start with a letter"),
-        ({"admin_url": "scribe.duckdb"}, "must be a postgresql:// URL"),
+        ({"store_url": "scribe.duckdb"}, "store_url must be a postgresql:// URL"),
+        ({"pg_port": 0}, "pg_port must be a TCP port"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, match):
@@ -36,12 +37,32 @@ def test_bad_settings_are_refused(kwargs, match):
         HubSettings(**kwargs)
 
 
-def test_settings_round_trip_through_the_environment(monkeypatch):
-    s = HubSettings(port=9123, unix_prefix="csp-", state_dir=Path("/tmp/x"))
+@pytest.mark.parametrize("store_url", [None, "postgresql://postgres:pw@db.example:5432/scribe"])
+def test_settings_round_trip_through_the_environment(monkeypatch, store_url):
+    monkeypatch.delenv("SCRIBE_ADMIN_URL", raising=False)
+    s = HubSettings(port=9123, unix_prefix="csp-", state_dir=Path("/tmp/x"), store_url=store_url)
     for key, value in s.to_env().items():
         monkeypatch.setenv(key, value)
     assert HubSettings.from_env() == s
     assert HubSettings.from_env(port=9999).port == 9999
+
+
+def test_the_hub_keeps_its_store_in_its_own_cluster_unless_given_one(monkeypatch):
+    monkeypatch.delenv("SCRIBE_ADMIN_URL", raising=False)
+    own = HubSettings.from_env(pg_dir=Path("/srv/scribe pg"), pg_port=6543)
+    assert own.cluster.root == Path("/srv/scribe pg") and own.cluster.port == 6543
+    assert own.admin_url == "postgresql://postgres@/scribe?host=/srv/scribe%20pg/run&port=6543"
+    assert psycopg.conninfo.conninfo_to_dict(own.admin_url)["host"] == "/srv/scribe pg/run"
+    assert "SCRIBE_ADMIN_URL" not in own.to_env()
+    monkeypatch.setenv("SCRIBE_ADMIN_URL", "postgresql://postgres@db.example/scribe")
+    given = HubSettings.from_env()
+    assert given.cluster is None and given.admin_url == "postgresql://postgres@db.example/scribe"
+    assert HubSettings.from_env(store_url="postgresql://x@y/z").admin_url == "postgresql://x@y/z"
+
+
+def test_scribe_hub_refuses_a_store_that_is_not_postgresql():
+    r = _run("hub", "--store", "scribe.duckdb")
+    assert r.returncode != 0 and "store_url must be a postgresql:// URL" in r.stderr
 
 
 def test_unknown_role_is_refused():
@@ -61,6 +82,13 @@ def test_store_url_of_a_user_login_quotes_the_secret():
         "postgresql://postgres@db.example:5433/scribe", "scribe_u_bob", "p@ss/w:rd"
     )
     assert url == "postgresql://scribe_u_bob:p%40ss%2Fw%3Ard@db.example:5433/scribe"
+
+
+@pytest.mark.parametrize("sslmode", ["", "?sslmode=require"])
+def test_a_users_login_goes_over_tcp_even_when_the_admin_uses_the_socket(sslmode):
+    admin = "postgresql://postgres@/scribe?host=/var/lib/scribe-hub-postgres/run&port=5433"
+    url = access_bridge.user_store_url(admin + sslmode.replace("?", "&"), "scribe_u_bob", "s")
+    assert url == "postgresql://scribe_u_bob:s@127.0.0.1:5433/scribe" + sslmode
 
 
 def test_a_private_directory_is_not_world_executable(tmp_path):

@@ -21,12 +21,16 @@ import requests
 import yaml
 
 from scribe_lib.access import load_agreement, testing
+from scribe_lib.access.sql import RoleNames
 from scribe_lib.hub import accounts
+from scribe_lib.hub.cluster import StoreCluster
+from scribe_lib.hub.cluster import postgres_bindir as cluster_bindir
 from scribe_lib.hub.testing import NOT_AUTHORIZED, Hub, as_user, free_ports
 
 pytestmark = [pytest.mark.hub, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
 MANAGER_PASSWORD = "Manager-Kestrel-2024"
+PREFIX = "scribe"  # the hub has a cluster of its own: the real role names
 PASSWORDS = {
     "alice": "Alice-Harbour-7731",  # police analyst
     "bob": "Bob-Lantern-8842",  # Luton council analyst
@@ -37,38 +41,41 @@ PASSWORDS = {
 
 @pytest.fixture(scope="module")
 def hub():
+    """A hub on its own PostgreSQL cluster, which `scribe hub` creates (like a first start)."""
     tag = secrets.token_hex(3)
     base = Path(f"/tmp/scribe-hubtest-{tag}")
     base.mkdir(mode=0o755)
     os.chmod(base, 0o755)
-    with testing.scratch_database() as (conninfo, prefix):
-        testing.seed_incidents(conninfo)
-        info = psycopg.conninfo.conninfo_to_dict(conninfo)
-        admin_url = f"postgresql://postgres@127.0.0.1:{info.get('port', 5432)}/{info['dbname']}"
-        agreement = base / "agreement.yml"
-        agreement.write_text(yaml.safe_dump(testing.demo_agreement_data(prefix)))
-        port, api_port, proxy_port = free_ports(3)
-        env = dict(os.environ)
-        env.update(
-            SCRIBE_HUB_PORT=str(port),
-            SCRIBE_HUB_API_PORT=str(api_port),
-            SCRIBE_PROXY_API_PORT=str(proxy_port),
-            SCRIBE_HUB_STATE=str(base / "state"),
-            SCRIBE_ADMIN_URL=admin_url,
-            SCRIBE_AGREEMENT=str(agreement),
-            SCRIBE_HUB_USER_PREFIX=f"h{tag}-",
-            SCRIBE_HUB_HOME_BASE=str(base / "home"),
-            SCRIBE_HUB_USER_ENV=str(base / "user-env"),
-            SCRIBE_ADMIN_PASSWORD=MANAGER_PASSWORD,
-        )
-        h = Hub(base, env, port, f"h{tag}-")
-        h.admin_url, h.agreement = admin_url, agreement
+    port, api_port, proxy_port, pg_port = free_ports(4)
+    cluster = StoreCluster(base / "pg", port=pg_port)
+    agreement = base / "agreement.yml"
+    agreement.write_text(yaml.safe_dump(testing.demo_agreement_data(PREFIX)))
+    env = {k: v for k, v in os.environ.items() if k not in ("SCRIBE_ADMIN_URL", "SCRIBE_STORE")}
+    env.update(
+        SCRIBE_HUB_PORT=str(port),
+        SCRIBE_HUB_API_PORT=str(api_port),
+        SCRIBE_PROXY_API_PORT=str(proxy_port),
+        SCRIBE_HUB_STATE=str(base / "state"),
+        SCRIBE_HUB_PG_DIR=str(cluster.root),
+        SCRIBE_HUB_PG_PORT=str(pg_port),
+        SCRIBE_AGREEMENT=str(agreement),
+        SCRIBE_HUB_USER_PREFIX=f"h{tag}-",
+        SCRIBE_HUB_HOME_BASE=str(base / "home"),
+        SCRIBE_HUB_USER_ENV=str(base / "user-env"),
+        SCRIBE_ADMIN_PASSWORD=MANAGER_PASSWORD,
+    )
+    h = Hub(base, env, port, f"h{tag}-", args=("--no-demo",))
+    h.cluster, h.admin_url, h.agreement = cluster, cluster.admin_url, agreement
+    try:
+        h.start()
+        testing.seed_incidents(cluster.admin_url)  # as root, over the socket
+        yield h
+    finally:
         try:
-            h.start()
-            yield h
-        finally:
             h.stop()
-            h.cleanup_accounts()
+            cluster.stop()
+        finally:
+            h.cleanup_accounts()  # also removes the cluster's files
 
 
 def sysname(hub, name):
@@ -216,6 +223,112 @@ def test_each_user_reads_only_what_the_agreement_allows(hub, name, org):
     assert "ALLOWED" not in out and out.count("REFUSED") == 2, out
 
 
+ATTEMPTS = """
+import os, psycopg
+from psycopg.conninfo import conninfo_to_dict
+own = conninfo_to_dict(os.environ["SCRIBE_STORE"])
+tcp = dict(host="127.0.0.1", port=own["port"], dbname=own["dbname"], connect_timeout=20)
+sock = dict(tcp, host=SOCKET)
+for what, kw in ATTEMPTS.items():
+    kw = dict(tcp if kw.pop("via") == "tcp" else sock, **kw)
+    if kw.get("password") == "OWN":
+        kw["password"] = own["password"]
+    try:
+        psycopg.connect(**kw).close()
+        print("CONNECTED", what)
+    except psycopg.OperationalError as exc:
+        print("REFUSED", what, "|", " ".join(str(exc).split()))
+with psycopg.connect(**dict(tcp, user=own["user"], password=own["password"])) as c:
+    print("OWN LOGIN", c.execute("SELECT session_user").fetchone()[0])
+"""
+
+REJECTED = "pg_hba.conf rejects connection"
+NO_PASSWORD = "no password supplied"
+WRONG_PASSWORD = "password authentication failed"
+
+
+def _attempts(names: RoleNames) -> dict[str, tuple[dict, str]]:
+    """What a hub user (alice) might try, and why the store refuses it."""
+    bob = names.user("bob")
+    return {
+        "postgres over TCP": ({"via": "tcp", "user": "postgres"}, REJECTED),
+        "postgres over TCP, a password": (
+            {"via": "tcp", "user": "postgres", "password": "postgres"}, REJECTED),
+        "postgres over the socket": ({"via": "socket", "user": "postgres"},
+                                     'Peer authentication failed for user "postgres"'),
+        "own login over the socket": ({"via": "socket", "user": names.user("alice"),
+                                       "password": "OWN"}, REJECTED),
+        "the loader": ({"via": "tcp", "user": names.loader}, NO_PASSWORD),
+        "the loader, a password": (
+            {"via": "tcp", "user": names.loader, "password": "OWN"}, WRONG_PASSWORD),
+        "the reader": ({"via": "tcp", "user": names.reader, "password": "x"}, WRONG_PASSWORD),
+        "the auditor": ({"via": "tcp", "user": names.auditor}, NO_PASSWORD),
+        "the auditor, a password": (
+            {"via": "tcp", "user": names.auditor, "password": "OWN"}, WRONG_PASSWORD),
+        "bob, no password": ({"via": "tcp", "user": bob}, NO_PASSWORD),
+        "bob, alice's password": ({"via": "tcp", "user": bob, "password": "OWN"}, WRONG_PASSWORD),
+        "bob, a wrong password": (
+            {"via": "tcp", "user": bob, "password": "Bob-Lantern-8842"}, WRONG_PASSWORD),
+    }  # fmt: skip
+
+
+def test_a_users_code_cannot_log_in_to_the_store_as_anyone_else(hub):
+    """From alice's own server: postgres, the loader, the auditor, bob - all refused."""
+    attempts = _attempts(RoleNames(PREFIX))
+    s, r = hub.login("alice", PASSWORDS["alice"])
+    assert r.status_code == 302
+    code = (
+        f"SOCKET = {str(hub.cluster.socket_dir)!r}\n"
+        f"ATTEMPTS = { ({k: v[0] for k, v in attempts.items()})!r}\n" + ATTEMPTS
+    )
+    out = hub.run_code(s, "alice", code)
+    assert "CONNECTED" not in out, out
+    lines = {ln.split(" | ")[0]: ln for ln in out.splitlines() if ln.startswith("REFUSED")}
+    for what, (_, why) in attempts.items():
+        assert why in lines.get(f"REFUSED {what}", ""), (what, out)
+    assert f"OWN LOGIN {RoleNames(PREFIX).user('alice')}" in out, out
+
+
+def test_the_users_unix_account_cannot_log_in_as_the_superuser(hub):
+    """As alice's Unix account, with psql, over the socket and over TCP."""
+    psql = str(cluster_bindir() / "psql")
+    common = ["-w", "-p", str(hub.cluster.port), "-d", "scribe", "-c", "SELECT 1"]
+    r = as_user(sysname(hub, "alice"), psql, "-h", str(hub.cluster.socket_dir), "-U", "postgres",
+                *common)  # fmt: skip
+    assert r.returncode != 0 and 'Peer authentication failed for user "postgres"' in r.stderr
+    r = as_user(sysname(hub, "alice"), psql, "-h", "127.0.0.1", "-U", "postgres", *common)
+    assert r.returncode != 0 and REJECTED in r.stderr
+    r = as_user(sysname(hub, "alice"), psql, "-h", "127.0.0.1", "-U", PREFIX + "_loader", *common)
+    assert r.returncode != 0 and NO_PASSWORD in r.stderr
+
+
+def test_the_store_trusts_nobody_and_the_hub_says_no_warning(hub):
+    from scribe_lib.access.hba import trust_problems
+
+    with psycopg.connect(hub.admin_url) as conn:  # root, by peer authentication
+        rules = conn.execute(
+            "SELECT line_number, type, database, user_name, address, auth_method "
+            "FROM pg_hba_file_rules WHERE error IS NULL ORDER BY line_number"
+        ).fetchall()
+        listen = conn.execute("SHOW listen_addresses").fetchone()[0]
+    assert {r[5] for r in rules} == {"peer", "reject", "scram-sha-256"}
+    assert trust_problems(rules, PREFIX) == [] and listen == "127.0.0.1"
+    log = hub.log.read_text()
+    assert "the hub's own cluster in" in log and "passwords required" in log
+    assert not [ln for ln in log.splitlines() if ln.startswith("WARNING:")]  # scribe hub's
+    assert "agreement is not enforced" not in log
+
+
+def test_reads_through_the_users_own_login_are_audited(hub):
+    from scribe_lib.access import audit_entries
+
+    entries = audit_entries(hub.admin_url, user="alice")
+    reads = entries[entries["action"] == "read"]
+    assert len(reads) >= 1, entries
+    assert set(reads["db_user"]) == {RoleNames(PREFIX).user("alice")}
+    assert (reads["rows"] > 0).all() and (reads["org"] == "bedfordshire-police").all()
+
+
 def test_users_cannot_read_each_others_files_environment_or_secret(hub):
     alice, bob = sysname(hub, "alice"), sysname(hub, "bob")
     bob_home = Path(pwd.getpwnam(bob).pw_dir)
@@ -328,8 +441,12 @@ def test_deleting_a_user_also_takes_their_logins_away(hub):
 
 def test_state_survives_a_restart_and_the_manager_password_is_not_reset(hub):
     hub.stop()
+    hub.cluster.stop()  # as after a reboot: `scribe hub` starts its PostgreSQL again
+    assert not hub.cluster.running()
     hub.env["SCRIBE_ADMIN_PASSWORD"] = "A-Different-Password-1"
     hub.start()
+    starts = [ln for ln in hub.log.read_text().splitlines() if "the hub's own cluster in" in ln]
+    assert "(created, started)" in starts[0] and "(started)" in starts[-1], starts
     _, r = hub.login("manager", "A-Different-Password-1")
     assert r.status_code == 200  # only the first start takes the password
     _, r = hub.login("manager", MANAGER_PASSWORD)

@@ -156,11 +156,18 @@ def login_name(username: str, *, admin_url: str | None = None, prefix: str | Non
 
 
 def user_url(username: str, secret: str, *, admin_url: str) -> str:
-    """The ``postgresql://`` URL a hub user's server connects with (same host and database)."""
+    """The ``postgresql://`` URL a hub user's server connects with (same host and database).
+
+    When ``admin_url`` reaches the server over a Unix socket (the hub's own cluster lets
+    only the administrator in there), the user connects over TCP to 127.0.0.1 on the same
+    port, where the server asks for the password.
+    """
     info = psycopg.conninfo.conninfo_to_dict(admin_url)
     with admin_connect(admin_url) as conn:
         login = RoleNames(role_prefix(conn)).user(username)
-    host = info.get("host", "127.0.0.1")
+    host = info.get("host") or "127.0.0.1"
+    if host.startswith("/"):
+        host = "127.0.0.1"
     port = info.get("port", "5432")
     db = info.get("dbname", "postgres")
     return f"postgresql://{urlquote(login, safe='')}:{urlquote(secret, safe='')}@{host}:{port}/{db}"

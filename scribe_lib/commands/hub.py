@@ -15,26 +15,52 @@ __all__ = ["register"]
 @click.command("hub")
 @click.option("--ip", default=None, help="Address to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port to listen on [default: 8000].")
+@click.option(
+    "--store",
+    "store",
+    default=None,
+    metavar="URL",
+    help="Superuser URL of a PostgreSQL of your own for the store (its pg_hba.conf must ask "
+    "every other login for a password) [default: $SCRIBE_ADMIN_URL, else the hub's own "
+    "cluster].",
+)
 @click.option("--no-demo", is_flag=True, help="Do not build the demo data when the store is empty.")
-def hub_command(ip: str | None, port: int | None, no_demo: bool) -> None:
+def hub_command(ip: str | None, port: int | None, store: str | None, no_demo: bool) -> None:
     """Run the SCRIBE hub (JupyterHub), after making sure its parts are there.
 
     \b
-    Checks, in order: PostgreSQL with PostGIS (the store database is created
-    when missing), the demo data (built when the store is empty), the
-    data-sharing agreement (applied to the store at every start), and
+    Checks, in order: the hub's own PostgreSQL cluster (created in
+    $SCRIBE_HUB_PG_DIR, default /var/lib/scribe-hub-postgres, port
+    $SCRIBE_HUB_PG_PORT, default 5433, and started when down; every login but
+    the administrator's must give its password), unless --store gives a
+    PostgreSQL of your own; PostGIS (the store database is created when
+    missing); the demo data (built when the store is empty); the data-sharing
+    agreement (applied to the store at every start); and
     configurable-http-proxy (installed from npm when missing). State (hub
     database, cookie secret, CLI token) lives in $SCRIBE_HUB_STATE, default
     /var/lib/scribe-hub. On first start the `manager` account gets the
     password in $SCRIBE_ADMIN_PASSWORD, or a generated one printed once.
     """
+    from ..access.connect import safe_url
     from ..hub import launcher
 
-    overrides = {k: v for k, v in {"ip": ip, "port": port}.items() if v is not None}
+    overrides = {
+        k: v for k, v in {"ip": ip, "port": port, "store_url": store}.items() if v is not None
+    }
     settings = HubSettings.from_env(**overrides)
     cmd, env = launcher.hub_command(settings)
+    done = launcher.ensure_cluster(settings)
     version = launcher.ensure_postgres(settings.admin_url)
-    click.echo(f"PostgreSQL store {settings.admin_url.rsplit('@', 1)[-1]} with PostGIS {version}")
+    if done is None:
+        click.echo(f"PostgreSQL store ({safe_url(settings.admin_url)}) with PostGIS {version}")
+    else:
+        cluster = settings.cluster
+        click.echo(
+            f"PostgreSQL store: the hub's own cluster in {cluster.root} ({done}), "
+            f"127.0.0.1:{cluster.port}, passwords required; PostGIS {version}; "
+            f"administrator (as root): {cluster.admin_url}"
+        )
+    launcher.ensure_store_tables(settings.admin_url)
     if not no_demo:
         count = launcher.ensure_demo(settings.admin_url)
         if count is None:

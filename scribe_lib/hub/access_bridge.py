@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import yaml
 
@@ -33,13 +33,18 @@ def _access():
 
 
 def user_store_url(admin_url: str, login: str, secret: str) -> str:
-    """The store URL of a user's own database login (same host and database)."""
+    """The store URL of a user's own database login (same database; TCP, never a socket)."""
+    import psycopg
+
     parts = urlsplit(admin_url)
-    host = parts.hostname or "127.0.0.1"
+    info = psycopg.conninfo.conninfo_to_dict(admin_url)
+    host = info.get("host") or "127.0.0.1"
+    host = "127.0.0.1" if host.startswith("/") else host
     netloc = f"{quote(login, safe='')}:{quote(secret, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    if info.get("port"):
+        netloc += f":{info['port']}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def provision(username: str, org: str, role: str, *, admin_url: str) -> str | None:

@@ -22,7 +22,7 @@ from traitlets import Bool, Unicode, default
 from ..errors import ConfigError
 from . import members
 from .handlers import scribe_handlers
-from .settings import ADMIN_PASSWORD_ENV
+from .settings import ADMIN_PASSWORD_ENV, HubSettings
 
 __all__ = ["ScribeAuthenticator", "ADMIN_PASSWORD_ENV"]
 
@@ -36,7 +36,7 @@ class ScribeAuthenticator(NativeAuthenticator):
     ).tag(config=True)
     admin_url = Unicode(
         help="PostgreSQL URL with rights to create and drop users' database logins "
-        "(default: $SCRIBE_ADMIN_URL, else the local store).",
+        "(default: $SCRIBE_ADMIN_URL, else the hub's own PostgreSQL cluster).",
     ).tag(config=True)
     create_system_users = Bool(
         True, help="Create a Unix account per approved user (single machine; off on Kubernetes)."
@@ -55,7 +55,7 @@ class ScribeAuthenticator(NativeAuthenticator):
 
     @default("admin_url")
     def _admin_url_default(self):
-        return os.environ.get("SCRIBE_ADMIN_URL") or "postgresql://postgres@127.0.0.1:5432/scribe"
+        return HubSettings.from_env().admin_url
 
     @property
     def home_base(self) -> Path:

@@ -1,7 +1,9 @@
 """``scribe hub``: make sure the hub's parts are there, then run JupyterHub.
 
 Parts, in order: root (the hub starts each user's server as their own Unix
-account), PostgreSQL with PostGIS reachable and the store database present,
+account), the hub's own PostgreSQL cluster created and running (unless the store
+is one of your own, ``--store URL``; see :mod:`scribe_lib.hub.cluster`),
+PostgreSQL with PostGIS reachable and the store database present,
 the demo data when the store is empty, the data-sharing agreement applied,
 and configurable-http-proxy. Each check either fixes what it can or raises a
 :class:`ScribeError` that says what to do.
@@ -22,7 +24,9 @@ from ..errors import ScribeError, StoreError
 from .settings import ADMIN_PASSWORD_ENV, REPO_ROOT, HubSettings
 
 __all__ = [
+    "ensure_cluster",
     "ensure_postgres",
+    "ensure_store_tables",
     "ensure_demo",
     "ensure_proxy",
     "apply_agreement",
@@ -38,6 +42,17 @@ CONFIG_FILE = REPO_ROOT / "hub_config" / "jupyterhub_config.py"
 def _with_db(url: str, dbname: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
+
+
+def ensure_cluster(settings: HubSettings) -> str | None:
+    """Create and start the hub's own PostgreSQL cluster when needed; None for a store of your own.
+
+    Returns what was done (``created, started``, ``running``...).
+    """
+    cluster = settings.cluster
+    if cluster is None:
+        return None
+    return cluster.ensure()
 
 
 def ensure_postgres(admin_url: str) -> str:
@@ -68,6 +83,13 @@ def ensure_postgres(admin_url: str) -> str:
                 "Install postgresql-15-postgis-3 (bash scripts/setup.sh does)."
             ) from exc
         return conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+
+
+def ensure_store_tables(admin_url: str) -> None:
+    """The store's tables (``scribe init``), created when missing, so the agreement applies."""
+    from ..store.postgres import PostgresStore
+
+    PostgresStore(admin_url).close()
 
 
 def _incident_count(admin_url: str) -> int:

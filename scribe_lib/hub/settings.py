@@ -92,7 +92,9 @@ class HubSettings:
     hub_port: int = 8081
     proxy_api_port: int = 8001
     state_dir: Path = Path("/var/lib/scribe-hub")
-    admin_url: str = "postgresql://postgres@127.0.0.1:5432/scribe"
+    store_url: str | None = None
+    pg_dir: Path = Path("/var/lib/scribe-hub-postgres")
+    pg_port: int = 5433
     agreement_path: Path = REPO_ROOT / "hub_config" / "data_sharing_agreement.yml"
     manager: str = "manager"
     minimum_password_length: int = 10
@@ -107,7 +109,7 @@ class HubSettings:
     roles: dict[str, Role] = field(default_factory=lambda: dict(ROLES))
 
     def __post_init__(self) -> None:
-        for name in ("port", "hub_port", "proxy_api_port"):
+        for name in ("port", "hub_port", "proxy_api_port", "pg_port"):
             value = getattr(self, name)
             if not 0 < int(value) < 65536:
                 raise ConfigError(f"{name} must be a TCP port (1-65535), got {value!r}", key=name)
@@ -120,9 +122,11 @@ class HubSettings:
                 f"unix_prefix must start with a letter, got {self.unix_prefix!r}",
                 key="unix_prefix",
             )
-        if not self.admin_url.startswith(("postgresql://", "postgres://")):
+        if self.store_url is not None and not self.store_url.startswith(
+            ("postgresql://", "postgres://")
+        ):
             raise ConfigError(
-                f"admin_url must be a postgresql:// URL, got {self.admin_url!r}", key="admin_url"
+                f"store_url must be a postgresql:// URL, got {self.store_url!r}", key="store_url"
             )
 
     @classmethod
@@ -130,7 +134,9 @@ class HubSettings:
         """Settings from ``SCRIBE_HUB_*`` environment variables, then ``overrides``.
 
         Variables: ``SCRIBE_HUB_IP``, ``SCRIBE_HUB_PORT``, ``SCRIBE_HUB_API_PORT``,
-        ``SCRIBE_PROXY_API_PORT``, ``SCRIBE_HUB_STATE``, ``SCRIBE_ADMIN_URL``,
+        ``SCRIBE_PROXY_API_PORT``, ``SCRIBE_HUB_STATE``, ``SCRIBE_ADMIN_URL`` (a store
+        of your own: its superuser URL; unset: the hub's own cluster),
+        ``SCRIBE_HUB_PG_DIR``, ``SCRIBE_HUB_PG_PORT`` (that cluster),
         ``SCRIBE_AGREEMENT``, ``SCRIBE_HUB_USER_PREFIX``, ``SCRIBE_HUB_HOME_BASE``,
         ``SCRIBE_NOTEBOOKS``, ``SCRIBE_HUB_USER_ENV``.
         """
@@ -141,7 +147,9 @@ class HubSettings:
             hub_port=int(_env("SCRIBE_HUB_API_PORT", str(d.hub_port))),
             proxy_api_port=int(_env("SCRIBE_PROXY_API_PORT", str(d.proxy_api_port))),
             state_dir=Path(_env("SCRIBE_HUB_STATE", str(d.state_dir))),
-            admin_url=_env("SCRIBE_ADMIN_URL", d.admin_url),
+            store_url=os.environ.get("SCRIBE_ADMIN_URL") or None,
+            pg_dir=Path(_env("SCRIBE_HUB_PG_DIR", str(d.pg_dir))),
+            pg_port=int(_env("SCRIBE_HUB_PG_PORT", str(d.pg_port))),
             agreement_path=Path(_env("SCRIBE_AGREEMENT", str(d.agreement_path))),
             unix_prefix=_env("SCRIBE_HUB_USER_PREFIX", d.unix_prefix),
             home_base=Path(_env("SCRIBE_HUB_HOME_BASE", str(d.home_base))),
@@ -152,20 +160,40 @@ class HubSettings:
         return replace(d, **values)
 
     def to_env(self) -> dict[str, str]:
-        """The environment that makes :meth:`from_env` rebuild these settings."""
-        return {
+        """The environment that makes :meth:`from_env` rebuild these settings.
+
+        ``SCRIBE_ADMIN_URL`` is there only for a store of your own (:attr:`store_url`).
+        """
+        own = {"SCRIBE_ADMIN_URL": self.store_url} if self.store_url else {}
+        return own | {
             "SCRIBE_HUB_IP": self.ip,
             "SCRIBE_HUB_PORT": str(self.port),
             "SCRIBE_HUB_API_PORT": str(self.hub_port),
             "SCRIBE_PROXY_API_PORT": str(self.proxy_api_port),
             "SCRIBE_HUB_STATE": str(self.state_dir),
-            "SCRIBE_ADMIN_URL": self.admin_url,
+            "SCRIBE_HUB_PG_DIR": str(self.pg_dir),
+            "SCRIBE_HUB_PG_PORT": str(self.pg_port),
             "SCRIBE_AGREEMENT": str(self.agreement_path),
             "SCRIBE_HUB_USER_PREFIX": self.unix_prefix,
             "SCRIBE_HUB_HOME_BASE": str(self.home_base),
             "SCRIBE_NOTEBOOKS": str(self.notebooks_dir),
             "SCRIBE_HUB_USER_ENV": str(self.user_env_dir),
         }
+
+    @property
+    def cluster(self):
+        """The hub's own PostgreSQL cluster (:class:`~scribe_lib.hub.cluster.StoreCluster`),
+        or None when the store is one of your own (:attr:`store_url`)."""
+        from .cluster import StoreCluster
+
+        if self.store_url:
+            return None
+        return StoreCluster(self.pg_dir, port=self.pg_port)
+
+    @property
+    def admin_url(self) -> str:
+        """The store's superuser URL: :attr:`store_url`, else the hub's own cluster's."""
+        return self.store_url or self.cluster.admin_url
 
     @property
     def hub_url(self) -> str:

@@ -2,8 +2,9 @@
 
 Used by tests/test_hub_e2e.py (like scribe_lib/access/testing.py). The hub runs as root with its real proxy
 (configurable-http-proxy), its real spawner (one Unix account per user, with a
-per-run name prefix so parallel runs never collide) and a scratch PostgreSQL
-database with the access layer applied.
+per-run name prefix so parallel runs never collide) and its own PostgreSQL cluster
+(created by `scribe hub` under the run's directory, on a free port) with the
+access layer applied.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ def free_ports(n: int) -> list[int]:
 class Hub:
     """A running `scribe hub` process and helpers to drive it over HTTP."""
 
-    def __init__(self, base: Path, env: dict[str, str], port: int, prefix: str):
+    def __init__(
+        self, base: Path, env: dict[str, str], port: int, prefix: str, args: tuple[str, ...] = ()
+    ):
         self.base, self.env, self.port, self.prefix = base, env, port, prefix
+        self.args = tuple(args)  # options of `scribe hub`
         self.url = f"http://127.0.0.1:{port}"
         self.log = base / "hub.log"
         self.proc: subprocess.Popen | None = None
@@ -54,7 +58,11 @@ class Hub:
     def start(self, ready_within: float = 90) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(SCRIBE), "hub"], env=self.env, stdout=log, stderr=log, start_new_session=True
+                [str(SCRIBE), "hub", *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
