@@ -166,3 +166,22 @@ def test_excel_repair_can_be_turned_off(tmp_path):
     assert inc.empty and q["reason"].tolist() == [
         "unparseable date (expected DD/MM/YYYY or YYYY-MM-DD)"
     ]
+
+
+def test_id_digits_pads_ids_that_lost_leading_zeros(tmp_path):
+    text = (
+        HEADER
+        + "\n"
+        + "\n".join(
+            f"{ref},02/03/2024,,Noise,,x,,Open,,,E"
+            for ref in ("00012345", "12345", "12345.0", "H-12", "123456789")
+        )
+        + "\n"
+    )
+    inc, q, _ = read_all(write(tmp_path, text), mapping=spec(tmp_path, id_digits=8))
+    assert inc["source_record_id"].tolist() == ["00012345", "00012345", "00012345", "H-12"]
+    assert q[["line", "reason"]].values.tolist() == [
+        [6, "reference has more than the 8 digits the mapping declares"]
+    ]
+    with pytest.raises(ConfigError, match="key 'id_digits': must be the number of digits"):
+        SOURCES.get("mapping")(mapping=spec(tmp_path, id_digits="eight"))

@@ -41,7 +41,7 @@ FIELDS = {
 }
 _TOP = {
     "name", "description", "delimiter", "columns", "date_format", "crs",
-    "location_precision", "excel_repair", "categories",
+    "location_precision", "excel_repair", "id_digits", "categories",
 }  # fmt: skip
 _TEXT = ("description", "location_text", "outcome", "lsoa_code", "lsoa_name", "ward_code")
 
@@ -114,10 +114,17 @@ def load_source_mapping(path, taxonomy) -> dict:
     excel = data.get("excel_repair", True)
     if not isinstance(excel, bool):
         raise _err("must be true or false", f, "excel_repair")
+    digits = data.get("id_digits")
+    if digits is not None and (
+        isinstance(digits, bool) or not isinstance(digits, int) or digits < 1
+    ):
+        raise _err("must be the number of digits of the partner's ids (e.g. 8)", f, "id_digits")
+    if digits is not None and "id" not in out_cols:
+        raise _err("needs columns.id", f, "id_digits")
     cats = check_categories(data.get("categories"), taxonomy, f)
     return {
         "name": name.strip(), "columns": out_cols, "date_format": fmts, "month": all(month),
-        "crs": crs, "location_precision": prec, "delimiter": delim, "excel_repair": excel,
+        "crs": crs, "location_precision": prec, "delimiter": delim, "excel_repair": excel, "id_digits": digits,
         "categories": cats, "path": f,
     }  # fmt: skip
 
@@ -189,7 +196,7 @@ class MappingSource(Source):
             out["_coord_field"] = (f"{cols['x']},{cols['y']}", v.pair(df[cols["x"]], df[cols["y"]]))
         located = np.isfinite(e)
         out.update({
-            "source_record_id": v.excel_code(df[cols["id"]], rej, cols["id"]) if "id" in cols else None,
+            "source_record_id": self._ids(df, rej) if "id" in cols else None,
             "category": category,
             "source_category": combined,
             "occurred_at": occurred,
@@ -207,6 +214,19 @@ class MappingSource(Source):
                     else df[cols[k]].mask(df[cols[k]] == "")
                 )
         return out
+
+    def _ids(self, df: pd.DataFrame, rej: v.Rejects) -> pd.Series:
+        """The partner's ids; with ``id_digits``, numeric ids that lost leading zeros
+        (Excel: ``00012345`` -> ``12345``) are padded back, too long ones rejected."""
+        col = self.spec["columns"]["id"]
+        ids = v.excel_code(df[col], rej, col)
+        width = self.spec["id_digits"]
+        if width is None:
+            return ids
+        digits = ids.str.fullmatch(r"\d+").fillna(False).to_numpy(bool)
+        long = digits & (ids.str.len().fillna(0).to_numpy() > width)
+        rej.add(long, col, v.REASONS["id_digits"].format(width=width), df[col])
+        return ids.where(~digits, ids.str.zfill(width))
 
 
 def _as_list(x) -> list[str]:

@@ -30,6 +30,7 @@ REASONS = {
     "outside_bng": "easting/northing outside the British National Grid",
     "area": "outside the partnership area",
     "category": "category with no mapping",
+    "id_digits": "reference has more than the {width} digits the mapping declares",
     "sci": "value mangled by Excel into scientific notation (cannot be repaired)",
 }
 
