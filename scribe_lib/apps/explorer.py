@@ -75,13 +75,13 @@ class IncidentExplorer(w.VBox):
         )  # fmt: skip
         self.filters.on_change(self.update)
         side = w.VBox([w.HTML("<h2>Details</h2>"), self.details],
-                      layout=w.Layout(width="34%", min_width="300px", padding="0 0 0 12px"))  # fmt: skip
+                      layout=w.Layout(flex="1 1 0%", min_width="300px", padding="0 0 0 12px"))  # fmt: skip
         super().__init__([
             header("Incident explorer", "Incidents you may see under the data-sharing agreement"),
             note("Police incidents are placed on a nearby street point and known to the month "
                  "only (police.uk). Zoom in to street level to see single locations."),
             self.filters,
-            w.HBox([w.Box([self.map], layout=w.Layout(width="66%")), side]),
+            w.HBox([w.Box([self.map], layout=w.Layout(flex="2 1 0%", min_width="480px")), side]),
             self.count, self.downloads, w.HTML("<h2>Incidents in the selection</h2>"), self.table,
         ])  # fmt: skip
         self.add_class("scribe-app")

@@ -100,7 +100,11 @@ class HotspotMap(w.VBox):
         self.gi_layer = L.GeoJSON(data=empty, name="hot spots",
                                   hover_style={"weight": 2, "color": "#000"})  # fmt: skip
         self.emerging_layer = L.GeoJSON(data=empty, name="emerging")
-        for layer in (self.kde_layer, self.gi_layer, self.emerging_layer):
+        for layer in (
+            self.gi_layer,
+            self.kde_layer,
+            self.emerging_layer,
+        ):  # density above, translucent
             self.map.add(layer)
         self.legend = w.HTML()
         self.legend.add_class("scribe-hotspot-legend")
@@ -179,7 +183,7 @@ class HotspotMap(w.VBox):
         for cid, b, geom in zip(wgs["cell_id"], wgs["gi_bin"], wgs.geometry, strict=True):
             feats.append({"type": "Feature", "geometry": geom.__geo_interface__,
                           "properties": {"cell_id": int(cid), "style": {
-                              "fillColor": BIN_COLOURS[int(b)], "fillOpacity": 0.8,
+                              "fillColor": BIN_COLOURS[int(b)], "fillOpacity": 1.0,
                               "color": "#777", "weight": 0.5}}})  # fmt: skip
         self.gi_layer.data = {"type": "FeatureCollection", "features": feats}
         counts = self.layer["gi_bin"].value_counts().to_dict()

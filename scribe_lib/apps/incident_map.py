@@ -99,7 +99,7 @@ class IncidentMap(w.VBox):
         self.summary = w.HTML()
         self.summary.add_class("scribe-map-summary")
         self.map.observe(self._view_changed, "bounds")
-        super().__init__([self.map, self.summary])
+        super().__init__([self.map, self.summary], layout=w.Layout(width="100%"))
         #: what the map shows now: level ("cells" | "points"), items drawn, incidents drawn.
         self.shown = {"level": "cells", "items": 0, "incidents": 0}
 

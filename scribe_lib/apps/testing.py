@@ -136,7 +136,9 @@ FIND_COLOUR_JS = """([r, g, b]) => {
         const j = ((y + 2) * c.width + x) * 4, k = ((y - 2) * c.width + x) * 4;
         if (img[j] === r && img[j + 1] === g && img[k] === r && img[k + 1] === g) {
           const px = box.left + x * sx, py = box.top + y * sy;
-          if (px > box.left + 60 && px < box.right - 20 && py > box.top + 90 && py < box.bottom - 20)
+          const map = c.closest('.leaflet-container').getBoundingClientRect();
+          if (px > map.left + 60 && px < map.right - 20 && py > map.top + 90 && py < map.bottom - 20
+              && document.elementFromPoint(px, py) === c)
             out.push([px, py]);
         }
       }
@@ -150,3 +152,15 @@ def find_colour(page, hex_colour: str) -> list[tuple[float, float]]:
     """Page coordinates of canvas pixels of exactly ``hex_colour`` (away from the controls)."""
     rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
     return [tuple(p) for p in page.evaluate(FIND_COLOUR_JS, rgb)]
+
+
+def wait_colour(page, hex_colour: str, timeout: float = 60_000) -> list[tuple[float, float]]:
+    """Wait until the map canvas shows ``hex_colour`` (Leaflet redraws after its zoom
+    animation); return where, or [] if it never does."""
+    rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+    try:
+        page.wait_for_function(f"rgb => ({FIND_COLOUR_JS})(rgb).length > 0", arg=rgb,
+                               timeout=timeout)  # fmt: skip
+    except Exception:  # noqa: BLE001 - the caller asserts on the empty answer
+        return []
+    return find_colour(page, hex_colour)
