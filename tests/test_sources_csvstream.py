@@ -132,7 +132,7 @@ def test_cp1252_chunk_is_decoded_as_cp1252(tmp_path):
 
 def test_broken_quote_in_a_file_larger_than_one_read(tmp_path, monkeypatch):
     """The open quote is given up after MAX_RECORD_BYTES, not carried to the end of the file."""
-    import scribe_lib.sources.csvstream as cs
+    import scribe_lib.sources.records as cs
 
     monkeypatch.setattr(cs, "MAX_RECORD_BYTES", 1000)
     body = b"".join(b"%d,x,y\n" % i for i in range(20_000))  # ~170 kB: several reads

@@ -269,8 +269,9 @@ def json_attributes(df: pd.DataFrame) -> pd.Series:
 
     Examples
     --------
-    >>> json_attributes(pd.DataFrame({"a": ['say "hi"'], "b": ["x\\ny"]})).iloc[0]
-    '{"a":"say \\"hi\\"","b":"x\\\\ny"}'
+    >>> df = pd.DataFrame({"a": ['say "hi"'], "b": ["two\\nlines"]})
+    >>> print(json_attributes(df).iloc[0])
+    {"a":"say \\"hi\\"","b":"two\\nlines"}
     """
     n, cols = len(df), list(df.columns)
     if not cols:
