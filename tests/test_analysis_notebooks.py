@@ -139,3 +139,28 @@ def test_evaluation_notebook_numbers(executed, demo_store):
     after = near & (ps >= t0) & (pe <= t0 + pd.DateOffset(months=6))
     assert s["before"][0] == int(before.sum()) and s["after"][0] == int(after.sum())
     assert np.isfinite(s["wdq"])
+
+
+def test_hotspots_notebook_numbers(executed, demo_store):
+    s = _summary(executed(_nb("hotspots")))
+    located = scribe_lib.load(demo_store, located_only=True)
+    assert s["incidents"] == len(located) == s["cell_incidents"]
+    assert s["hot_95"] > 0
+    # the demo plants a persistent night-time economy hot spot at George Street, Luton
+    x, y, gi_bin = s["top_hot"]
+    assert np.hypot(x - 509150, y - 221280) < 1000 and gi_bin == 3
+
+
+def test_kde_notebook_numbers(executed, demo_store):
+    s = _summary(executed(_nb("kde")))
+    located = scribe_lib.load(demo_store, located_only=True)
+    xy = np.column_stack([located.geometry.x, located.geometry.y])
+    n = len(xy)
+    # ArcGIS Pro's default search radius, computed here from the coordinates
+    d = np.hypot(*(xy - xy.mean(axis=0)).T)
+    h = 0.9 * min(np.sqrt(np.mean(d**2)), np.sqrt(1 / np.log(2)) * np.median(d)) * n**-0.2
+    assert s["incidents"] == n and s["bandwidth"] == pytest.approx(h, rel=1e-9)
+    # the kernel integrates to 1 per incident; a little spills over the grid's edge
+    assert 0.9 * n < s["mass"] <= n * (1 + 1e-9)
+    x, y, _ = s["peak"]
+    assert np.hypot(x - 509150, y - 221280) < 1500
