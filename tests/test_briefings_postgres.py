@@ -19,7 +19,12 @@ import yaml
 from bs4 import BeautifulSoup
 from shapely.geometry import box
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    # the test cluster trusts local connections; the warning is about the machine, not us
+    pytest.mark.filterwarnings("ignore::scribe_lib.access.hba.AccessWarning"),
+]
 
 ORG = "luton-council"
 AREA = box(504000, 219000, 526000, 241000)  # holds every seeded incident, far from its edge
