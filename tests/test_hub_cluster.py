@@ -86,3 +86,13 @@ def test_missing_postgresql_programs_are_named(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ScribeError, match="initdb and pg_ctl were not found.*scripts/setup.sh"):
         cluster_mod.postgres_bindir()
+
+
+def test_a_taken_port_is_named(cluster):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", cluster.port))
+        taken.listen()
+        with pytest.raises(ScribeError, match=f"port {cluster.port} .* SCRIBE_HUB_PG_PORT"):
+            cluster.ensure()

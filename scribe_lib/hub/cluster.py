@@ -57,6 +57,12 @@ scribe_admin    postgres         postgres
 scribe_admin    root             postgres
 """
 
+_SERVER_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+}
+
 _INCLUDE = "include_if_exists = 'scribe.conf'  # SCRIBE's settings (scribe_lib/hub/cluster.py)\n"
 
 
@@ -198,6 +204,7 @@ class StoreCluster:
             cwd=str(self.root),
             timeout=300,
             stdin=subprocess.DEVNULL,
+            env=_SERVER_ENV,  # not the hub's (its manager password, say): the server keeps it
         )
         if check and result.returncode != 0:
             log = (
@@ -244,4 +251,12 @@ class StoreCluster:
         return changed
 
     def _start(self) -> None:
-        self._pg_ctl("start", "-w", "-t", "120", "-l", str(self.log_file))
+        try:
+            self._pg_ctl("start", "-w", "-t", "120", "-l", str(self.log_file))
+        except StoreError as exc:
+            if "could not bind" not in str(exc) and "already in use" not in str(exc):
+                raise
+            raise StoreError(
+                f"port {self.port} on 127.0.0.1 is taken by another server: give the hub's "
+                f"PostgreSQL another one with SCRIBE_HUB_PG_PORT ({exc})"
+            ) from None
