@@ -20,12 +20,9 @@ HEADER = [
 TYPES = ["Burglary", "Shoplifting", "Anti-social behaviour", "Robbery"]
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A store with 120 police.uk rows around Luton: 110 located, 10 "No Location"."""
-    d = tmp_path_factory.mktemp("cli_stats")
+def write_police_csv(path):
+    """120 police.uk rows around Luton: 110 located (a fifth in a tight cluster), 10 without."""
     rng = np.random.default_rng(12)
-    path = d / "2024-01-bedfordshire-street.csv"
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(HEADER)
@@ -45,6 +42,14 @@ def store(tmp_path_factory):
                 crime_id, month, "Bedfordshire Police", "Bedfordshire Police", lon, lat, where,
                 "E01015555", "Luton 001A", ctype, "Under investigation", "",
             ])  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """An embedded store built by ingest of :func:`write_police_csv`."""
+    d = tmp_path_factory.mktemp("cli_stats")
+    path = write_police_csv(d / "2024-01-bedfordshire-street.csv")
     db = str(d / "scribe.duckdb")
     scribe_lib.ingest(path, "police-uk", partner="bedfordshire-police", store=db)
     return db, d
@@ -150,3 +155,15 @@ def test_harm_file_and_hexagons(store, capsys, tmp_path):
     code, _, err = run(capsys, "--store", db, "hotspots", "--harm-file", str(bad), "--out",
                        str(tmp_path / "x.csv"))  # fmt: skip
     assert code == 2 and "key 'weights.burglery'" in err
+
+
+def test_hotspots_on_both_backends(store_url, capsys, tmp_path):
+    path = write_police_csv(tmp_path / "2024-01-bedfordshire-street.csv")
+    scribe_lib.ingest(path, "police-uk", partner="bedfordshire-police", store=store_url)
+    out = tmp_path / "hot.csv"
+    code, _, err = run(capsys, "--store", store_url, "hotspots", "--cell", "250", "--category",
+                       "burglary", "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    df = pd.read_csv(out)
+    located = scribe_lib.load(store_url, category="burglary", located_only=True)
+    assert df.incidents.sum() == len(located) > 0
