@@ -4,8 +4,7 @@
     .venv/bin/python benchmarks/bench_gi.py --quick    # small sizes (seconds)
 
 1. Analytic Gi* on a ~180,000-cell grid (250 m): scribe band sums + z, sparse weights + z
-   (and the whole
-   ``gi_star`` with p, FDR, bins and explanations) vs libpysal ``DistanceBand`` + esda
+   and the whole ``gi_star`` (p, FDR, bins, explanations) vs libpysal ``DistanceBand`` + esda
    ``G_Local(star=True, transform="B", permutations=0)``; z must agree to 1e-9.
 2. The whole ``scribe hotspots`` command (store -> grid -> counts -> Gi* -> CSV) vs a plain
    libpysal + esda script doing the same from the same store.
