@@ -242,6 +242,7 @@ def test_duckdb_staged_chunks_are_invisible_until_published(tmp_path):
     """DuckDB stages chunks outside the transaction (bounded memory); nothing is seen before
     publication, and what a killed ingest staged is gone when the store is next opened."""
     from scribe_lib.ingest import _incidents, _meta
+    from scribe_lib.store.duckdb_store import _IN_FLIGHT
 
     url = str(tmp_path / "s.duckdb")
     store = scribe_lib.open_store(url)
@@ -253,7 +254,10 @@ def test_duckdb_staged_chunks_are_invisible_until_published(tmp_path):
     assert store.execute("SELECT count(*) FROM incidents")[0][0] == 3  # staged
     assert len(scribe_lib.load(store)) == 0 and store.count_incidents() == 0
     assert scribe_lib.coverage(store).empty
-    store.close()  # as if killed: neither published nor discarded
+    with scribe_lib.open_store(url) as meanwhile:  # same process, mid-ingest: left alone
+        assert meanwhile.execute("SELECT count(*) FROM incidents")[0][0] == 3
+    store.close()  # as if killed: neither published nor discarded, and the process gone
+    _IN_FLIGHT.discard((store.path, sid))
     with scribe_lib.open_store(url) as again:
         assert again.execute("SELECT count(*) FROM incidents")[0][0] == 0
         assert again.get_setting(f"staging:{sid}") is None

@@ -269,3 +269,17 @@ def test_postgis_table_is_a_qgis_point_layer(pg_url, tmp_path):
 def test_read_only_duckdb_store_cannot_be_created(tmp_path):
     with pytest.raises(StoreError, match="does not exist; create it with `scribe init`"):
         open_store(str(tmp_path / "none.duckdb"), read_only=True)
+
+
+def test_two_duckdb_stores_on_one_file_in_one_process(tmp_path):
+    url = str(tmp_path / "s.duckdb")
+    first = open_store(url)
+    load_localities(first, _squares(tmp_path), kind="ward", name_field="WD_NAME")
+    p = write_tiny(tmp_path / "a.csv", [("a", "2024-01", "500500", "221500", "ASB", "")])
+    scribe_lib.ingest(p, TinyReader(), store=first)
+    second = open_store(url)  # shares DuckDB's catalog with the first connection
+    for st in (first, second):
+        assert scribe_lib.load(st, locality="North")["source_record_id"].tolist() == ["a"]
+    second.close()
+    assert scribe_lib.load(first, locality="North")["source_record_id"].tolist() == ["a"]
+    first.close()

@@ -10,6 +10,7 @@ connection (no spatial extension to download).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -61,6 +62,11 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS settings (key VARCHAR NOT NULL, value VARCHAR)",
 ]
 
+
+#: (path, submission id) of ingests staging in this process: not stale, never discarded by
+#: another Store opened on the same file meanwhile (DuckDB's file lock covers other processes).
+_IN_FLIGHT: set[tuple[str, int]] = set()
+_CONNECTIONS = itertools.count(1)
 
 #: Arrow -> pandas dtypes of the schema (zero-copy strings, nullable integers).
 _ARROW_TO_PANDAS = {
@@ -115,8 +121,10 @@ class DuckDBStore(Store):
             raise StoreError(f"cannot open the store {path}: {exc}") from exc
         self._depth = 0
         self.con.execute("SET enable_progress_bar = false")  # a library never prints
+        # one name per connection: connections of one process share DuckDB's catalog
+        self._covers_fn = f"scribe_covers_{next(_CONNECTIONS)}"
         self.con.create_function(
-            "scribe_covers",
+            self._covers_fn,
             _covers,
             ["BLOB", "DOUBLE", "DOUBLE"],
             "BOOLEAN",
@@ -187,6 +195,7 @@ class DuckDBStore(Store):
 
     def begin_submission(self, meta: dict) -> int:
         sid = int(self.execute("SELECT nextval('submission_seq')")[0][0])
+        _IN_FLIGHT.add((self.path, sid))
         self.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [f"staging:{sid}", None])
         return sid
 
@@ -197,16 +206,20 @@ class DuckDBStore(Store):
             [submission_id, *meta.values()],
         )
         self.execute("DELETE FROM settings WHERE key = ?", [f"staging:{submission_id}"])
+        _IN_FLIGHT.discard((self.path, submission_id))
 
     def discard_submission(self, submission_id: int) -> None:
         with self.transaction():
             for table in ("incidents", "quarantine"):
                 self.execute(f"DELETE FROM {table} WHERE submission_id = ?", [submission_id])
             self.execute("DELETE FROM settings WHERE key = ?", [f"staging:{submission_id}"])
+        _IN_FLIGHT.discard((self.path, submission_id))
 
     def _discard_stale_staging(self) -> None:
         for (key,) in self.execute("SELECT key FROM settings WHERE key LIKE 'staging:%'"):
             sid = int(key.split(":", 1)[1])
+            if (self.path, sid) in _IN_FLIGHT:  # being ingested by this process right now
+                continue
             if not self.execute("SELECT 1 FROM submissions WHERE submission_id = ?", [sid]):
                 self.discard_submission(sid)
             else:  # pragma: no cover - published, marker left by a crash between statements
@@ -233,7 +246,7 @@ class DuckDBStore(Store):
         minx, miny, maxx, maxy = geometry.bounds
         return (
             "easting BETWEEN ? AND ? AND northing BETWEEN ? AND ? "
-            "AND scribe_covers(?::BLOB, easting, northing)",
+            f"AND {self._covers_fn}(?::BLOB, easting, northing)",
             [minx, maxx, miny, maxy, shapely.to_wkb(geometry)],
         )
 
