@@ -41,7 +41,11 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def rendered(demo, tmp_path_factory):
-    """``scribe briefings run`` as a user runs it: three localities and a broken one."""
+    """``scribe briefings run`` as a user runs it: three localities and a broken one.
+
+    It runs in a network namespace of its own with no network at all (``unshare -n``: not
+    even loopback is up), which proves the briefings render offline.
+    """
     out = tmp_path_factory.mktemp("briefings")
     args = [
         "--store",
@@ -57,9 +61,8 @@ def rendered(demo, tmp_path_factory):
     ]
     for name in [*GOOD, BROKEN]:
         args += ["--locality", name]
-    proc = subprocess.run(
-        [sys.executable, "-m", "scribe_lib.cli", *args], capture_output=True, text=True
-    )
+    cmd = ["unshare", "-n", sys.executable, "-m", "scribe_lib.cli", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     return out, proc
 
 
