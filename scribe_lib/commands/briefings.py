@@ -152,7 +152,12 @@ def run(
         f"Rendering {len(todo)} briefing(s) for {period} with {min(workers, len(todo))} process(es) -> {out_dir}",
         err=True,
     )
-    results = run_briefings(todo, workers=workers, progress=_progress)
+    view = (
+        f"Each briefing shows {audience}'s view of the data under the data-sharing agreement."
+        if audience
+        else "Each briefing shows every partner's data (for the partnership's analysts)."
+    )
+    results = run_briefings(todo, workers=workers, progress=_progress, meta={"data_view": view})
     failed = [r for r in results if not r.ok]
     click.echo(f"Index: {out_dir / 'index.html'}")
     if failed:
