@@ -200,6 +200,10 @@ def schedule(path, now) -> None:
     click.echo(f"Next run: {nxt.isoformat()} ({nxt.strftime('%A %d %B %Y, %H:%M %Z')})")
     click.echo(f"Period:   {sched.period_for(nxt)} ({sched.period_for(nxt).label()})")
     click.echo(f"Then:     {sched.next_run(nxt).isoformat()}")
+    from ..briefing_service import last_period
+
+    done = last_period(sched)
+    click.echo(f"Last run: {done or 'none recorded'}" + ("; catch-up on" if sched.catch_up else ""))
     for item in sched.briefings:
         where = sched.out / item.audience / str(sched.period_for(nxt))
         locs = ", ".join(item.localities) if item.localities else "every locality"
