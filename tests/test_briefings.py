@@ -320,6 +320,7 @@ def test_schedule_command_shows_the_next_run(tmp_path, capsys):
     assert "Next run: 2025-01-03T06:30:00+00:00" in out
     assert "Period:   2024-12 (December 2024)" in out
     assert "luton-council: Luton -> /srv/briefings/luton-council/2024-12" in out
+    assert "Last run: none recorded" in out
 
 
 # -- the hub service --------------------------------------------------------------------------
