@@ -161,6 +161,9 @@ def test_supersede_and_submissions(capsys, store_url, files, tmp_path):
     code, out, _ = run(capsys, "--store", store_url, "ingest", "-s", "police-uk",
                        "--supersede", "1", fixed)  # fmt: skip
     assert code == 0 and "supersedes submission 1" in out
+    code, _, err = run(capsys, "--store", store_url, "ingest", "-s", "police-uk",
+                       "--supersede", "2", fixed, files["mar"])  # fmt: skip
+    assert code == 2 and "--supersede applies to one corrected file" in err
     code, out, _ = run(capsys, "--store", store_url, "submissions", "--json")
     subs = json.loads(out)
     assert [s["superseded_by"] for s in subs] == [2, None]

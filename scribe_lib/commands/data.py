@@ -91,6 +91,8 @@ def ingest(ctx, source, partner, supersede, mapping, note, chunksize, progress, 
     """  # fmt: skip
     from ..ingest import ingest as run
 
+    if supersede and len(files) > 1:
+        raise click.UsageError("--supersede applies to one corrected file; give one FILE")
     show = sys.stderr.isatty() if progress is None else progress
     failed = 0
     totals = [0, 0, 0]
