@@ -7,6 +7,7 @@ edited into it, and says what to do when it cannot be managed.
 
 from __future__ import annotations
 
+import pwd
 import secrets
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ import psycopg
 import pytest
 
 from scribe_lib.errors import ScribeError
+from scribe_lib.hub import accounts
 from scribe_lib.hub import cluster as cluster_mod
 from scribe_lib.hub.cluster import HBA_CONF, StoreCluster
 from scribe_lib.hub.testing import free_ports
@@ -26,13 +28,14 @@ pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.timeout(300)]
 def cluster():
     base = Path(f"/tmp/scribe-pgtest-{secrets.token_hex(3)}")  # the postgres account reaches it
     base.mkdir(mode=0o755)
-    c = StoreCluster(base / "pg", port=free_ports(1)[0])
+    c = StoreCluster(base / "pg", port=free_ports(1)[0], os_user=f"p{base.name[-6:]}")
     try:
         yield c
     finally:
         try:
             c.stop()
         finally:
+            accounts.delete_account(c.os_user)  # created by ensure()
             shutil.rmtree(base, ignore_errors=True)
 
 
@@ -48,7 +51,12 @@ def test_the_cluster_is_created_once_and_keeps_its_password_rules(cluster):
     assert cluster.ensure() == "created, started"
     assert cluster.ensure() == "running"
     assert (cluster.data_dir / "pg_hba.conf").read_text() == HBA_CONF
-    assert cluster.data_dir.stat().st_uid == cluster.socket_dir.stat().st_uid != 0
+    owner = pwd.getpwnam(cluster.os_user)  # a system account of its own, without a shell
+    assert owner.pw_shell == "/usr/sbin/nologin" and owner.pw_uid < 1000
+    assert cluster.data_dir.stat().st_uid == cluster.socket_dir.stat().st_uid == owner.pw_uid
+    assert cluster.data_dir.stat().st_mode & 0o777 == 0o700
+    assert f"scribe_admin    {cluster.os_user}" in (cluster.data_dir / "pg_ident.conf").read_text()
+    assert "postgres         postgres" not in (cluster.data_dir / "pg_ident.conf").read_text()
     with psycopg.connect(_admin(cluster)) as conn:  # root, over the socket, by peer
         assert conn.execute("SELECT current_user").fetchone()[0] == "postgres"
     # someone "fixes" the cluster by trusting local connections: the next start undoes it
@@ -65,7 +73,7 @@ def test_the_cluster_is_created_once_and_keeps_its_password_rules(cluster):
 
 def test_a_changed_port_restarts_the_cluster(cluster):
     cluster.ensure()
-    moved = StoreCluster(cluster.root, port=free_ports(1)[0])
+    moved = StoreCluster(cluster.root, port=free_ports(1)[0], os_user=cluster.os_user)
     assert moved.ensure() == "restarted"
     with psycopg.connect(moved.admin_url.replace("/scribe?", "/postgres?")) as conn:
         assert conn.execute("SHOW port").fetchone()[0] == str(moved.port)

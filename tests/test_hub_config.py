@@ -30,6 +30,8 @@ SCRIBE = Path(sys.executable).parent / "scribe"
         ({"unix_prefix": "1x-"}, "must start with a letter"),
         ({"store_url": "scribe.duckdb"}, "store_url must be a postgresql:// URL"),
         ({"pg_port": 0}, "pg_port must be a TCP port"),
+        ({"pg_user": "scribe-pg"}, "not root nor a hub user's"),
+        ({"pg_user": "root"}, "not root nor a hub user's"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, match):
@@ -51,6 +53,7 @@ def test_the_hub_keeps_its_store_in_its_own_cluster_unless_given_one(monkeypatch
     monkeypatch.delenv("SCRIBE_ADMIN_URL", raising=False)
     own = HubSettings.from_env(pg_dir=Path("/srv/scribe pg"), pg_port=6543)
     assert own.cluster.root == Path("/srv/scribe pg") and own.cluster.port == 6543
+    assert own.cluster.os_user == "scribepg"  # not postgres: see scribe_lib/hub/cluster.py
     assert own.admin_url == "postgresql://postgres@/scribe?host=/srv/scribe%20pg/run&port=6543"
     assert psycopg.conninfo.conninfo_to_dict(own.admin_url)["host"] == "/srv/scribe pg/run"
     assert "SCRIBE_ADMIN_URL" not in own.to_env()

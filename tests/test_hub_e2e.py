@@ -47,7 +47,7 @@ def hub():
     base.mkdir(mode=0o755)
     os.chmod(base, 0o755)
     port, api_port, proxy_port, pg_port = free_ports(4)
-    cluster = StoreCluster(base / "pg", port=pg_port)
+    cluster = StoreCluster(base / "pg", port=pg_port, os_user=f"p{tag}")  # made by scribe hub
     agreement = base / "agreement.yml"
     agreement.write_text(yaml.safe_dump(testing.demo_agreement_data(PREFIX)))
     env = {k: v for k, v in os.environ.items() if k not in ("SCRIBE_ADMIN_URL", "SCRIBE_STORE")}
@@ -58,6 +58,7 @@ def hub():
         SCRIBE_HUB_STATE=str(base / "state"),
         SCRIBE_HUB_PG_DIR=str(cluster.root),
         SCRIBE_HUB_PG_PORT=str(pg_port),
+        SCRIBE_HUB_PG_USER=cluster.os_user,
         SCRIBE_AGREEMENT=str(agreement),
         SCRIBE_HUB_USER_PREFIX=f"h{tag}-",
         SCRIBE_HUB_HOME_BASE=str(base / "home"),
@@ -75,6 +76,7 @@ def hub():
             h.stop()
             cluster.stop()
         finally:
+            accounts.delete_account(cluster.os_user)
             h.cleanup_accounts()  # also removes the cluster's files
 
 
@@ -300,6 +302,37 @@ def test_the_users_unix_account_cannot_log_in_as_the_superuser(hub):
     assert r.returncode != 0 and REJECTED in r.stderr
     r = as_user(sysname(hub, "alice"), psql, "-h", "127.0.0.1", "-U", PREFIX + "_loader", *common)
     assert r.returncode != 0 and NO_PASSWORD in r.stderr
+
+
+HOP = """
+import psycopg
+try:
+    with psycopg.connect(MACHINE, connect_timeout=20, autocommit=True) as c:
+        c.execute("CREATE TEMP TABLE hop (line text)")
+        c.execute("COPY hop FROM PROGRAM " + psycopg.sql.quote(PROGRAM))
+        print("HOP", [r[0] for r in c.execute("SELECT line FROM hop")])
+except psycopg.Error as exc:
+    print("NO HOP", " ".join(str(exc).split()))
+"""
+
+
+def test_a_trusting_cluster_on_the_machine_is_no_way_into_the_store(hub):
+    """The development cluster trusts 127.0.0.1: alice is its superuser and runs programs
+    as the Unix account postgres; that account is not the hub's cluster's administrator."""
+    machine = os.environ.get("SCRIBE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    psql = cluster_bindir() / "psql"
+    program = (
+        f"{psql} -w -h {hub.cluster.socket_dir} -p {hub.cluster.port} -U postgres -d scribe "
+        "-Atc 'SELECT count(*) FROM scribe.incidents' 2>&1; "
+        f"cat {hub.cluster.data_dir}/pg_hba.conf 2>&1; true"
+    )
+    s, r = hub.login("alice", PASSWORDS["alice"])
+    assert r.status_code == 302
+    out = hub.run_code(s, "alice", f"MACHINE = {machine!r}\nPROGRAM = {program!r}\n" + HOP)
+    assert out.startswith(("HOP", "NO HOP")), out
+    if out.startswith("HOP"):  # the usual development machine: the first hop works
+        assert 'Peer authentication failed for user "postgres"' in out, out
+        assert "Permission denied" in out and "scram-sha-256" not in out, out
 
 
 def test_the_store_trusts_nobody_and_the_hub_says_no_warning(hub):

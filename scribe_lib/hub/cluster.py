@@ -8,16 +8,19 @@ on first start (``initdb``) and started when it is down, with this ``pg_hba.conf
 (rewritten at every start):
 
 * the Unix socket: only the database superuser ``postgres``, by ``peer`` authentication
-  (the kernel says who is connecting) for the Unix accounts ``postgres`` and ``root``
-  (the hub); every other login over the socket is rejected;
+  (the kernel says who is connecting) for the Unix accounts ``root`` (the hub) and the
+  cluster's own; every other login over the socket is rejected;
 * TCP, on 127.0.0.1 only: ``postgres`` is rejected; every other role proves itself with
   its password (``scram-sha-256``): hub users with their own secret, the audit trail's
   ``<prefix>_auditor`` with a password that only the database knows. Roles without
   LOGIN (the loader, the reader, the organisations) cannot log in at all.
 
-The cluster's files belong to the Unix account ``postgres``; the server is started
-with ``pg_ctl`` as that account, in its own session, and keeps running after the hub
-stops (as a system PostgreSQL does).
+The cluster's files belong to a system account of its own (``scribepg``, created when
+missing), not to ``postgres``: a superuser of any other cluster on the machine run by
+``postgres`` (a development cluster trusting 127.0.0.1, say) can run programs as that
+Unix account (``COPY ... TO PROGRAM``), and must not thereby become this cluster's
+superuser. The server is started with ``pg_ctl`` as that account, in its own session,
+and keeps running after the hub stops (as a system PostgreSQL does).
 """
 
 from __future__ import annotations
@@ -33,14 +36,14 @@ from urllib.parse import quote
 
 from ..errors import ScribeError, StoreError
 
-__all__ = ["StoreCluster", "HBA_CONF", "postgres_bindir"]
+__all__ = ["StoreCluster", "HBA_CONF", "OS_USER", "postgres_bindir"]
 
 #: the cluster's ``pg_hba.conf``: see the module docstring.
 HBA_CONF = """\
 # Written by SCRIBE (scribe_lib/hub/cluster.py) at every start of `scribe hub`:
 # edits here are overwritten. See docs/hub.md, "The store asks every login for a password".
 # TYPE  DATABASE  USER      ADDRESS        METHOD
-# The administrator: Unix accounts postgres and root (the hub), over the socket only.
+# The administrator: Unix accounts root (the hub) and the cluster's own, socket only.
 local   all       postgres                 peer map=scribe_admin
 local   all       all                      reject
 # Over TCP the superuser never; everyone else with their password.
@@ -50,12 +53,8 @@ host    all       all       127.0.0.1/32   scram-sha-256
 host    all       all       ::1/128        scram-sha-256
 """
 
-IDENT_CONF = """\
-# Written by SCRIBE (scribe_lib/hub/cluster.py): who may be the superuser over the socket.
-# MAPNAME       SYSTEM-USERNAME  PG-USERNAME
-scribe_admin    postgres         postgres
-scribe_admin    root             postgres
-"""
+#: default Unix account of the cluster (not ``postgres``: see the module docstring).
+OS_USER = "scribepg"
 
 _SERVER_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -100,13 +99,14 @@ class StoreCluster:
     dbname : str
         The store database.
     os_user : str
-        The Unix account that owns and runs the cluster.
+        The Unix account that owns and runs the cluster (a system account, created when
+        missing); it and root are the only ones that may be its superuser.
     """
 
     root: Path
     port: int = 5433
     dbname: str = "scribe"
-    os_user: str = "postgres"
+    os_user: str = OS_USER
 
     @property
     def data_dir(self) -> Path:
@@ -122,9 +122,18 @@ class StoreCluster:
 
     @property
     def admin_url(self) -> str:
-        """The superuser's URL: over the socket, as ``postgres`` (peer: root or postgres only)."""
+        """The superuser's URL: the socket, as ``postgres`` (peer: root and :attr:`os_user`)."""
         host = quote(str(self.socket_dir), safe="/")
         return f"postgresql://postgres@/{self.dbname}?host={host}&port={self.port}"
+
+    def ident_conf(self) -> str:
+        """``pg_ident.conf``: the Unix accounts that may be the superuser over the socket."""
+        return (
+            "# Written by SCRIBE (scribe_lib/hub/cluster.py) at every start of `scribe hub`.\n"
+            "# MAPNAME       SYSTEM-USERNAME  PG-USERNAME\n"
+            "scribe_admin    root             postgres\n"
+            f"scribe_admin    {self.os_user:<16} postgres\n"
+        )
 
     def settings_conf(self) -> str:
         """``scribe.conf``, included by the cluster's ``postgresql.conf``."""
@@ -160,15 +169,15 @@ class StoreCluster:
                 "the hub's own PostgreSQL is managed by root (it runs as the Unix account "
                 f"{self.os_user}); run `sudo scribe hub`, or give a store with --store URL"
             )
-        try:
-            owner = pwd.getpwnam(self.os_user)
-        except KeyError:
-            raise StoreError(
-                f"there is no Unix account {self.os_user!r} to run PostgreSQL as: install "
-                "PostgreSQL (bash scripts/setup.sh does)"
-            ) from None
+        owner = self._account()
         done = []
         self._dirs(owner)
+        if self.exists() and self.data_dir.stat().st_uid != owner.pw_uid:
+            raise StoreError(
+                f"{self.data_dir} does not belong to the Unix account {self.os_user}, which "
+                "runs the hub's PostgreSQL: give it back (chown -R) or use another "
+                "SCRIBE_HUB_PG_DIR"
+            )
         if not self.exists():
             self._initdb()
             done.append("created")
@@ -190,6 +199,25 @@ class StoreCluster:
             self._pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
 
     # -- helpers -------------------------------------------------------------------------
+    def _account(self):
+        """The cluster's Unix account, created (a system account, no login) when missing."""
+        try:
+            return pwd.getpwnam(self.os_user)
+        except KeyError:
+            pass
+        result = subprocess.run(
+            ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+             str(self.root), "--shell", "/usr/sbin/nologin", "--comment",
+             "SCRIBE hub PostgreSQL", self.os_user],
+            capture_output=True, text=True, env=_SERVER_ENV,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise StoreError(
+                f"could not create the Unix account {self.os_user!r} for the hub's "
+                f"PostgreSQL: {result.stderr.strip()}"
+            )
+        return pwd.getpwnam(self.os_user)
+
     def _dirs(self, owner) -> None:
         for path, mode in ((self.root, 0o755), (self.socket_dir, 0o755)):
             path.mkdir(parents=True, exist_ok=True)
@@ -237,7 +265,7 @@ class StoreCluster:
         changed = None
         for name, content, kind in (
             ("pg_hba.conf", HBA_CONF, "hba"),
-            ("pg_ident.conf", IDENT_CONF, "hba"),
+            ("pg_ident.conf", self.ident_conf(), "hba"),
             ("scribe.conf", self.settings_conf(), "settings"),
         ):
             path = self.data_dir / name

@@ -64,6 +64,8 @@ def configure(c, settings: HubSettings | None = None) -> None:
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    # not ./jupyterhub-proxy.pid: two hubs started in one directory would stop each other's
+    c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
 
     c.JupyterHub.spawner_class = "scribe_lib.hub.spawner.ScribeSpawner"
     c.ScribeSpawner.unix_prefix = settings.unix_prefix

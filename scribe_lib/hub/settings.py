@@ -95,6 +95,7 @@ class HubSettings:
     store_url: str | None = None
     pg_dir: Path = Path("/var/lib/scribe-hub-postgres")
     pg_port: int = 5433
+    pg_user: str = "scribepg"
     agreement_path: Path = REPO_ROOT / "hub_config" / "data_sharing_agreement.yml"
     manager: str = "manager"
     minimum_password_length: int = 10
@@ -122,6 +123,12 @@ class HubSettings:
                 f"unix_prefix must start with a letter, got {self.unix_prefix!r}",
                 key="unix_prefix",
             )
+        if self.pg_user == "root" or self.pg_user.startswith(self.unix_prefix):
+            raise ConfigError(
+                f"pg_user {self.pg_user!r} cannot run the hub's PostgreSQL: it must be a "
+                f"system account of its own, not root nor a hub user's ({self.unix_prefix}*)",
+                key="pg_user",
+            )
         if self.store_url is not None and not self.store_url.startswith(
             ("postgresql://", "postgres://")
         ):
@@ -136,7 +143,7 @@ class HubSettings:
         Variables: ``SCRIBE_HUB_IP``, ``SCRIBE_HUB_PORT``, ``SCRIBE_HUB_API_PORT``,
         ``SCRIBE_PROXY_API_PORT``, ``SCRIBE_HUB_STATE``, ``SCRIBE_ADMIN_URL`` (a store
         of your own: its superuser URL; unset: the hub's own cluster),
-        ``SCRIBE_HUB_PG_DIR``, ``SCRIBE_HUB_PG_PORT`` (that cluster),
+        ``SCRIBE_HUB_PG_DIR``, ``SCRIBE_HUB_PG_PORT``, ``SCRIBE_HUB_PG_USER`` (that cluster),
         ``SCRIBE_AGREEMENT``, ``SCRIBE_HUB_USER_PREFIX``, ``SCRIBE_HUB_HOME_BASE``,
         ``SCRIBE_NOTEBOOKS``, ``SCRIBE_HUB_USER_ENV``.
         """
@@ -150,6 +157,7 @@ class HubSettings:
             store_url=os.environ.get("SCRIBE_ADMIN_URL") or None,
             pg_dir=Path(_env("SCRIBE_HUB_PG_DIR", str(d.pg_dir))),
             pg_port=int(_env("SCRIBE_HUB_PG_PORT", str(d.pg_port))),
+            pg_user=_env("SCRIBE_HUB_PG_USER", d.pg_user),
             agreement_path=Path(_env("SCRIBE_AGREEMENT", str(d.agreement_path))),
             unix_prefix=_env("SCRIBE_HUB_USER_PREFIX", d.unix_prefix),
             home_base=Path(_env("SCRIBE_HUB_HOME_BASE", str(d.home_base))),
@@ -173,6 +181,7 @@ class HubSettings:
             "SCRIBE_HUB_STATE": str(self.state_dir),
             "SCRIBE_HUB_PG_DIR": str(self.pg_dir),
             "SCRIBE_HUB_PG_PORT": str(self.pg_port),
+            "SCRIBE_HUB_PG_USER": self.pg_user,
             "SCRIBE_AGREEMENT": str(self.agreement_path),
             "SCRIBE_HUB_USER_PREFIX": self.unix_prefix,
             "SCRIBE_HUB_HOME_BASE": str(self.home_base),
@@ -188,7 +197,7 @@ class HubSettings:
 
         if self.store_url:
             return None
-        return StoreCluster(self.pg_dir, port=self.pg_port)
+        return StoreCluster(self.pg_dir, port=self.pg_port, os_user=self.pg_user)
 
     @property
     def admin_url(self) -> str:
