@@ -10,14 +10,13 @@ See ``docs/briefings.md``.
 
 from .analysis import before_after, hotspot_map, hour_weekday, near_repeat, repeat_locations, wdq
 from .audience import AudienceView, audience_view, org_store_url
+from .export import html_from_notebook, pdf_from_html
 from .periods import Period, parse_period
 from .render import (
     BriefingJob,
     BriefingResult,
     find_template,
-    html_from_notebook,
     jobs_for,
-    pdf_from_html,
     render_briefing,
     run_briefings,
     slug,

@@ -9,13 +9,10 @@ fails is recorded with its failing cell and error and never stops the others.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import multiprocessing
 import os
 import re
 import resource
-import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -26,25 +23,24 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from ..errors import ConfigError
+from .export import html_from_notebook, pdf_from_html
 from .index import write_index
 
 __all__ = [
     "BriefingJob",
     "BriefingResult",
+    "IPCKernelManager",
     "find_template",
+    "jobs_for",
     "render_briefing",
     "run_briefings",
     "slug",
-    "html_from_notebook",
-    "pdf_from_html",
 ]
 
 _ROOT = Path(__file__).resolve().parents[2]
-#: the briefing notebook and the nbconvert template, found in the source tree
-#: unless $SCRIBE_BRIEFING_TEMPLATE / $SCRIBE_BRIEFING_HTML_TEMPLATE say otherwise.
+#: the briefing notebook, in the source tree (``--template`` or $SCRIBE_BRIEFING_TEMPLATE
+#: name another).
 NOTEBOOK = _ROOT / "notebooks" / "briefings" / "locality_briefing.ipynb"
-HTML_TEMPLATE = _ROOT / "templates" / "briefing"
-CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
@@ -125,77 +121,6 @@ class BriefingResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def html_from_notebook(
-    notebook: str | os.PathLike,
-    html: str | os.PathLike,
-    *,
-    title: str | None = None,
-    banner: dict | None = None,
-) -> Path:
-    """Export an executed notebook to a self-contained HTML page (code and stderr hidden).
-
-    ``banner`` updates ``metadata.scribe`` of the notebook, read by the template:
-    ``partnership``, ``marking`` (protective marking) and ``footer``.
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import Preprocessor
-
-    class _DropStderr(Preprocessor):
-        def preprocess_cell(self, cell, resources, index):
-            if cell.get("cell_type") == "code":
-                cell.outputs = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
-            return cell, resources
-
-    nb = nbformat.read(str(notebook), as_version=4)
-    if title:
-        nb.metadata["title"] = title
-    if banner:
-        nb.metadata.setdefault("scribe", {}).update({k: v for k, v in banner.items() if v})
-    exporter = HTMLExporter(
-        extra_template_basedirs=[str(HTML_TEMPLATE.parent)],
-        template_name=HTML_TEMPLATE.name,
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    exporter.register_preprocessor(_DropStderr(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
-    out = Path(html)
-    out.write_text(body, encoding="utf-8")
-    return out
-
-
-def _chromium() -> str:
-    for name in CHROMIUM:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise ConfigError(
-        "headless Chromium not found (apt-get install chromium); or run with --no-pdf"
-    )
-
-
-def pdf_from_html(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout: int = 180) -> Path:
-    """Print an HTML file to PDF with headless Chromium, offline (A4, print CSS)."""
-    html, pdf = Path(html).resolve(), Path(pdf).resolve()
-    with tempfile.TemporaryDirectory(prefix="scribe-chromium-") as profile:
-        cmd = [
-            _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-dev-shm-usage", "--no-pdf-header-footer",
-            f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", html.as_uri(),
-        ]  # fmt: skip
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
-        raise RuntimeError(
-            f"Chromium could not print {html.name} (exit {proc.returncode}): {' '.join(tail)}"
-        )
-    return pdf
 
 
 def _title(job: BriefingJob) -> str:
@@ -381,7 +306,3 @@ def jobs_for(localities: Sequence[str], **common) -> list[BriefingJob]:
     """One :class:`BriefingJob` per locality with the same settings."""
     base = BriefingJob(locality="", **common)
     return [replace(base, locality=name) for name in localities]
-
-
-def results_json(results: Sequence[BriefingResult]) -> str:
-    return json.dumps([r.to_dict() for r in results], indent=2)
