@@ -44,8 +44,12 @@ fi
 stamp=.venv/.scribe-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> pip install -e .[test]"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[test]"
+  log=.venv/pip-install.log
+  if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e ".[test]"; } >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" | tail -40
+    echo "pip install failed; the whole log is in $log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 echo "==> SCRIBE is installed in $ROOT/.venv"
