@@ -30,6 +30,16 @@ __all__ = [
 ]
 
 
+_KNOX_NAMES = {
+    "distance_band": "Distance apart",
+    "time_band": "Time apart",
+    "observed": "Pairs observed",
+    "expected": "Expected by chance",
+    "knox_ratio": "Knox ratio",
+    "p_value": "p",
+}
+
+
 def _html(text: str):
     from IPython.display import HTML
 
@@ -171,7 +181,7 @@ def near_repeats(b):
     show = res[near][
         ["distance_band", "time_band", "observed", "expected", "knox_ratio", "p_value"]
     ]
-    return _html(text + _table(show.rename(columns=str.capitalize), "near-repeat-table"))
+    return _html(text + _table(show.rename(columns=_KNOX_NAMES), "near-repeat-table"))
 
 
 def response(b):
