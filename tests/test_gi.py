@@ -267,14 +267,28 @@ def test_spdep_documented_values_on_getis_and_ord_1996_data():
     assert z * v.std(ddof=0) / v.std(ddof=1) == pytest.approx(1.447943, abs=5e-7)
 
 
+@pytest.mark.filterwarnings("ignore:no cell is significant")
 def test_large_bands_match_esda_and_absurd_bands_are_refused_quickly():
+    # A round study area (many band sizes at its edge) and a band of up to 69 cells, so that the
+    # permutation sets are drawn by Floyd's algorithm (more than 32 cells) and cells are
+    # swapped out of them often.
     rng = np.random.default_rng(9)
     area = box(500_000, 200_000, 505_000, 204_000)
-    g = grid_with(lambda n: rng.poisson(2.0, n), area, 250)
-    g = g[(g.x - 502_500) ** 2 + (g.y - 202_000) ** 2 < 2_000**2]  # a round study area
-    out = gi_star(g, distance=1_100, permutations=99, seed=1)  # up to 69 cells, many band sizes
+    g = grid_with(lambda n: rng.gamma(1.5, 2.0, n), area, 250)
+    g = g[(g.x - 502_500) ** 2 + (g.y - 202_000) ** 2 < 2_000**2]
+    out = gi_star(g, distance=1_100, permutations=999, seed=1)
     ref = esda_gi(g, "incidents", 1_100)
     np.testing.assert_allclose(out.gi_z, ref.Zs, rtol=0, atol=1e-9)
+    w = libpysal.weights.DistanceBand(
+        g[["x", "y"]].to_numpy(), 1_100 + 1e-6, binary=True, silence_warnings=True
+    )
+    assert w.max_neighbors + 1 > 33
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        perm = esda.G_Local(g.incidents.to_numpy(), w, transform="B", star=True,
+                            permutations=999, seed=1, n_jobs=1)  # fmt: skip
+    diff = np.abs(out.p_perm.to_numpy() - np.minimum(1.0, 2.0 * perm.p_sim))
+    assert diff.mean() < 0.05 and diff.max() < 0.2  # as in the 8-neighbour comparison
     with pytest.raises(ValueError, match="use a smaller distance or larger cells"):
         gi_star(grid_with(lambda n: np.arange(n), box(0, 0, 300_000, 300_000), 1_000),
                 distance=5_000_000)  # fmt: skip
@@ -291,3 +305,32 @@ def test_the_seed_used_is_recorded_so_a_run_can_be_repeated():
     np.testing.assert_array_equal(first.p_perm, again.p_perm)
     assert again.attrs["gi_star"] == {"value": "incidents", "distance": 500 * np.sqrt(2),
                                       "correction": "fdr", "permutations": 99, "seed": seed}  # fmt: skip
+
+
+def exact_sum_distribution(values, m):
+    """P(sum of m draws without replacement from integer ``values`` = s), by dynamic programming
+    over (draws so far, sum): ways[j, s] counts the subsets of size j with sum s."""
+    values = np.asarray(values, dtype=int)
+    ways = np.zeros((m + 1, values.sum() + 1))
+    ways[0, 0] = 1.0
+    for v in values:
+        ways[1:, v:] = ways[1:, v:] + ways[:-1, : ways.shape[1] - v]
+    return ways[m] / ways[m].sum()
+
+
+def test_permutation_p_matches_the_exact_null_for_bands_of_more_than_32_cells():
+    # 60 cells in a row, band 1,700 m on 100 m cells: up to 34 other neighbours (the sets are
+    # drawn by Floyd's algorithm), so a cell is often drawn into its own set and swapped out.
+    # the reference itself, by hand: pairs of {1, 2, 3} sum to 3, 4 or 5, a third each
+    np.testing.assert_allclose(exact_sum_distribution([1, 2, 3], 2), [0, 0, 0, 1 / 3, 1 / 3, 1 / 3])
+    rng = np.random.default_rng(4)
+    y = rng.poisson(1.0, 60)
+    y[[7, 30]] = [9, 12]  # outliers: drawing a cell's own value would shift its null a lot
+    g = grid_with(y, box(500_000, 200_000, 506_000, 200_100), 100)
+    out = gi_star(g, distance=1_700, permutations=9999, seed=3, correction="none")
+    for i in range(60):
+        nb = [j for j in range(60) if abs(j - i) <= 17 and j != i]
+        dist = exact_sum_distribution(np.delete(y, i), len(nb))
+        around = y[nb].sum()
+        exact = min(1.0, 2 * min(dist[around:].sum(), dist[: around + 1].sum()))
+        assert out.p_perm.iloc[i] == pytest.approx(exact, abs=0.04), i
