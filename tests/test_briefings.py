@@ -356,3 +356,12 @@ def test_map_scale_keeps_the_grid_small(area, cell, expected):
     from scribe_lib.briefings.analysis import map_scale
 
     assert map_scale(area, cell) == expected
+
+
+def test_holm_adjustment_by_hand():
+    from scribe_lib.briefings.analysis import _holm
+
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> monotone 0.06
+    got = _holm(np.array([0.01, 0.04, 0.03, 0.005]))
+    np.testing.assert_allclose(got, [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(_holm(np.array([0.5, 0.9])), [1.0, 1.0])

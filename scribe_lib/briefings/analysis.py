@@ -23,6 +23,7 @@ __all__ = [
     "before_after",
     "wdq",
     "MIN_EXACT",
+    "MIN_KNOX",
     "map_scale",
 ]
 
@@ -219,11 +220,26 @@ def repeat_locations(b, min_count: int = 2, top: int = 10) -> pd.DataFrame:
     )
 
 
-def near_repeat(b, months: int = 12, permutations: int = 99, seed: int = 6):
-    """Knox test on incidents dated to the day or better in the ``months`` ending with the period.
+#: fewer dated, located incidents than this: no Knox test (for all, or one category).
+MIN_KNOX = 30
 
-    Returns ``(result, n_events)``; ``result`` is ``None`` when fewer than 20 such
-    incidents (police.uk data is dated only to the month, so most of it cannot be used).
+
+def near_repeat(b, months: int = 12, permutations: int = 999, seed: int = 6):
+    """Knox tests on incidents dated to the day or better in the ``months`` to the period.
+
+    One test for all such incidents together and one per category with at least
+    :data:`MIN_KNOX` of them (police.uk data is dated only to the month, so it cannot be
+    used). Each test asks one pre-specified question: are there more pairs of incidents
+    within 200 m (and not at the same place) and 14 days of each other than when the
+    dates are shuffled? The p-values are Holm-corrected over the tests.
+
+    Returns
+    -------
+    (DataFrame, int)
+        One row per test (``All dated incidents`` first): ``Test``, ``Incidents``,
+        ``Pairs`` (observed within 200 m and 14 days), ``Expected`` (mean of the
+        permutations), ``Knox ratio``, ``p``, ``p (Holm)``, ``Near repeats`` ("yes" when
+        p (Holm) < 0.05 and the ratio > 1); and the number of dated incidents.
     """
     from .. import stats
     from .periods import Period
@@ -231,16 +247,37 @@ def near_repeat(b, months: int = 12, permutations: int = 99, seed: int = 6):
     use = Period(b.period.last - (months - 1), b.period.last)
     ev = _located(b.in_period(use))
     ev = ev[ev["time_precision"].isin(["exact", "day"])]
-    if len(ev) < 20:
-        return None, len(ev)
-    res = stats.knox_test(
-        ev,
-        spatial_bands=[100, 200, 400],
-        temporal_bands=[7, 14, 28],
-        permutations=permutations,
-        seed=seed,
-    )
-    return res, len(ev)
+    groups = [("All dated incidents", ev)] if len(ev) >= MIN_KNOX else []
+    for cat, g in sorted(ev.groupby("category"), key=lambda kv: -len(kv[1])):
+        if len(g) >= MIN_KNOX and len(g) < len(ev):
+            groups.append((b.label(cat), g))
+    rows = []
+    for name, g in groups:
+        res = stats.knox_test(g, spatial_bands=[200], temporal_bands=[14],
+                              permutations=permutations, seed=seed)  # fmt: skip
+        band = res[
+            (res["distance_from"] == 0) & (res["distance_to"] == 200) & (res["days_to"] == 14)
+        ].iloc[0]
+        rows.append({"Test": name, "Incidents": len(g), "Pairs": int(band["observed"]),
+                     "Expected": float(band["expected"]), "Knox ratio": float(band["knox_ratio"]),
+                     "p": float(band["p_value"])})  # fmt: skip
+    cols = ["Test", "Incidents", "Pairs", "Expected", "Knox ratio", "p", "p (Holm)", "Near repeats"]
+    out = pd.DataFrame(rows, columns=cols[:6])
+    out["p (Holm)"] = _holm(out["p"].to_numpy())
+    out["Near repeats"] = np.where((out["p (Holm)"] < ALPHA) & (out["Knox ratio"] > 1), "yes", "no")
+    return out[cols], len(ev)
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of ``p`` (family-wise error rate)."""
+    m = len(p)
+    order = np.argsort(p)
+    adj = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adj[i] = running
+    return adj
 
 
 def _months(b, action, months: int) -> tuple[pd.Period, int]:

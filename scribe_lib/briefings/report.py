@@ -30,16 +30,6 @@ __all__ = [
 ]
 
 
-_KNOX_NAMES = {
-    "distance_band": "Distance apart",
-    "time_band": "Time apart",
-    "observed": "Pairs observed",
-    "expected": "Expected by chance",
-    "knox_ratio": "Knox ratio",
-    "p_value": "p",
-}
-
-
 def _html(text: str):
     from IPython.display import HTML
 
@@ -165,23 +155,26 @@ def repeats(b):
 
 
 def near_repeats(b):
-    """Knox near-repeat test where dates allow."""
-    res, n = analysis.near_repeat(b)
-    if res is None:
-        return _html(
-            _none(
-                f"Only {n} incidents in the last 12 months are dated to the day and located: too few for a near-repeat test."
-            )
-        )
-    close = res[(res["distance_to"] <= 200) & (res["days_to"] <= 14)]
-    sig = close[(close["p_value"] < ALPHA) & (close["knox_ratio"] > 1)]
-    text = (f"<p>Near repeats: within 200 m and 14 days there are more pairs of incidents than chance would give ({len(sig)} band(s) significant; Knox test, {res.attrs.get('permutations')} permutations, n = {n}).</p>" if len(sig)
-            else f"<p>No significant near-repeat pattern within 200 m and 14 days (Knox test, n = {n}).</p>")  # fmt: skip
-    near = (res["distance_to"] <= 200) & (res["days_to"] != float("inf"))
-    show = res[near][
-        ["distance_band", "time_band", "observed", "expected", "knox_ratio", "p_value"]
-    ]
-    return _html(text + _table(show.rename(columns=_KNOX_NAMES), "near-repeat-table"))
+    """Knox near-repeat tests where dates allow: all dated incidents, then by category."""
+    summary, n = analysis.near_repeat(b)
+    if summary.empty:
+        return _html(_none(
+            f"Only {n} incidents in the 12 months to {b.period.last.strftime('%B %Y')} are "
+            "located and dated to the day: too few for a near-repeat test (police.uk data is "
+            "dated only to the month)."))  # fmt: skip
+    found = summary[summary["Near repeats"] == "yes"]["Test"].tolist()
+    text = (
+        "<p>Near repeats (more pairs within 200 m and 14 days than chance gives): "
+        f"{html.escape(', '.join(found))}.</p>"
+        if found
+        else "<p>No significant near-repeat pattern within 200 m and 14 days.</p>"
+    )
+    note = (
+        f"<p><small>Knox test on the {n} located incidents dated to the day in the 12 months "
+        f"to {b.period.last.strftime('%B %Y')}: pairs 1-200 m and 0-14 days apart, against "
+        "999 shuffles of the dates; p-values Holm-corrected over the rows.</small></p>"
+    )
+    return _html(text + _table(summary, "near-repeat-table") + note)
 
 
 def response(b):
