@@ -88,10 +88,10 @@ class IncidentExplorer(w.VBox):
         self.selected = data.incidents.iloc[:0]
         self.update(self.filters.selection, fit=True)
 
-    @property
-    def fields(self) -> list[str]:
-        """Detail fields the user may see (withheld fields are empty for every incident)."""
-        visible = set(self.data.visible_fields(self.data.incidents)) | {"when"}
+    def fields(self, frame: pd.DataFrame) -> list[str]:
+        """Detail fields with a value in ``frame``: a field the agreement withholds from the
+        user is empty for those incidents, so its column is left out."""
+        visible = set(self.data.visible_fields(frame)) | {"when"}
         return [f for f in DETAIL_FIELDS if f in visible]
 
     def update(self, sel: Selection, fit: bool = False) -> None:
@@ -103,7 +103,7 @@ class IncidentExplorer(w.VBox):
         shown = self.selected.head(TABLE_ROWS)
         more = f"<p>The first {TABLE_ROWS} of {n:,} (newest first); download for all.</p>" if (
             n > TABLE_ROWS) else ""  # fmt: skip
-        self.table.value = more + _rows_html(shown, self.fields, "scribe-incidents")
+        self.table.value = more + _rows_html(shown, self.fields(self.selected), "scribe-incidents")
         self.details.value = "<p>Click a point on the map (street level) to see its incidents.</p>"
         self.map.show(self.selected, fit=fit or sel.locality is not None)
 
@@ -114,7 +114,7 @@ class IncidentExplorer(w.VBox):
         self.details.value = (
             f'<p data-count="{n}"><strong>{n}</strong> incident{"s" if n != 1 else ""} at this '
             f"point{' (the newest 50)' if n > 50 else ''}:</p>"
-            + _rows_html(top, self.fields, "scribe-detail-rows")
+            + _rows_html(top, self.fields(here), "scribe-detail-rows")
         )
 
 

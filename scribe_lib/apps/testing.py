@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import requests
 
 from ..hub.testing import free_ports
+from .serving import TEMPLATES, server_env
 
 __all__ = [
     "VoilaServer",
@@ -31,8 +32,6 @@ __all__ = [
 
 REPO = Path(__file__).resolve().parents[2]
 APPS_DIR = REPO / "notebooks" / "apps"
-#: a Jupyter data dir holding voila/templates/scribe (branding, gallery, no CDN).
-TEMPLATES = REPO / "templates"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -41,17 +40,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 class VoilaServer:
     """``voila notebooks/apps`` on a free port, reading ``store`` as ``SCRIBE_STORE``."""
 
-    def __init__(self, store: str, log: Path, extra_args: tuple[str, ...] = (), env=None):
+    def __init__(self, store: str, log: Path, extra_args: tuple[str, ...] = (), env=None,
+                 apps_dir: Path = APPS_DIR):  # fmt: skip
         self.port = free_ports(1)[0]
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.env = dict(os.environ, SCRIBE_STORE=str(store))
         self.env.pop("SCRIBE_TILE_URL", None)  # offline: no basemap unless a test asks
         self.env.update(env or {})
-        self.env["JUPYTER_PATH"] = os.pathsep.join(
-            p for p in (str(TEMPLATES), os.environ.get("JUPYTER_PATH", "")) if p
-        )
-        self.args = [str(Path(sys.executable).parent / "voila"), str(APPS_DIR), "--no-browser",
+        server_env(self.env)  # SCRIBE's Voila template and configuration, as in the hub
+        self.args = [str(Path(sys.executable).parent / "voila"), str(apps_dir), "--no-browser",
                      f"--port={self.port}", "--Voila.ip=127.0.0.1", "--show_tracebacks=True",
                      "--template=scribe",
                      *extra_args]  # fmt: skip
