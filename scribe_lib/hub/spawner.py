@@ -18,6 +18,7 @@ from pathlib import Path
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Unicode, default
 
+from ..apps.serving import server_env
 from . import accounts
 
 __all__ = ["ScribeSpawner"]
@@ -68,6 +69,7 @@ class ScribeSpawner(LocalProcessSpawner):
         env["JUPYTER_CONFIG_PATH"] = str(Path(sys.prefix) / "etc" / "jupyter")
         env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
         env["JUPYTERLAB_DIR"] = str(Path(sys.prefix) / "share" / "jupyter" / "lab")
+        server_env(env)  # the apps' Voila template (branding, gallery, no CDN) and settings
         store_url = accounts.read_secret(self.system_user)
         if store_url:
             env["SCRIBE_STORE"] = store_url
