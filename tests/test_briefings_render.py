@@ -243,7 +243,7 @@ def test_a_council_briefing_shows_the_councils_view(demo, tmp_path):
 
 
 # -- the scheduled run, as the hub service does it --------------------------------------------
-def test_service_run_publishes_for_the_org_group_only(demo, tmp_path):
+def test_service_run_publishes_for_the_org_group_only(demo, tmp_path, caplog):
     from scribe_lib.briefing_service import run_scheduled
     from scribe_lib.briefings import load_schedule
 
@@ -252,10 +252,16 @@ def test_service_run_publishes_for_the_org_group_only(demo, tmp_path):
     f.write_text(
         f"monthly: {{day: 3, time: '06:30'}}\nout: {tmp_path / 'pub'}\nstore: {demo}\n"
         "sync_unix_groups: false\njobs: 1\n"
-        f"briefings:\n  - audience: luton-council\n    localities: [Luton]\n    unix_group: {group}\n",
+        "briefings:\n  - audience: bedford-council\n    localities: [Bedford]\n"
+        "    unix_group: no-such-group-here\n"  # fails: the others still get theirs
+        f"  - audience: luton-council\n    localities: [Luton]\n    unix_group: {group}\n",
         encoding="utf-8",
     )
-    done = run_scheduled(load_schedule(f), PERIOD, members=lambda org: [])
+    with caplog.at_level("ERROR", logger="scribe.briefings.service"):
+        done = run_scheduled(load_schedule(f), PERIOD, members=lambda org: [])
+    assert "briefings for bedford-council failed" in caplog.text
+    assert "Unix group 'no-such-group-here' does not exist" in caplog.text
+    assert list(done) == ["luton-council"]
     (res,) = done["luton-council"]
     assert res.ok, res.error
     d = tmp_path / "pub" / "luton-council" / PERIOD
