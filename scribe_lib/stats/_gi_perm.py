@@ -4,20 +4,22 @@ Under conditional randomisation (Anselin 1995) the value of cell *i* is held fix
 ``k_i - 1`` other neighbours are replaced by a random draw, without replacement, from the
 other ``n - 1`` values; the pseudo p compares the observed local sum with ``P`` such draws.
 
-Exact shared draws. For each neighbour count ``k`` (a handful on a grid), ``P`` random sets of
-``m = k - 1`` distinct cells are drawn once from all ``n`` cells and their sums sorted. For a
-cell *i* a set that does not contain *i* is a uniform draw from the other cells already; a set
-that contains *i* (rare: probability ``m / n``) has *i* swapped for a uniform draw from the
-cells outside the set. By symmetry every ``m``-subset of the other cells is then equally
-likely, so each cell gets exactly its conditional null, and only its few swapped sums need a
-correction to the counts read from the sorted sums by binary search. Work is
-``O(P m + n log P)`` instead of ``O(n P m)``, whatever the values (counts or continuous).
-As in esda (which shares one permutation table across cells), cells share random draws, so
-their Monte Carlo errors are correlated; each cell's p is a valid permutation p.
+Exact shared draws. ``P`` random sequences of ``M`` distinct cells (``M`` = the largest
+``k - 1``) are drawn once from all ``n`` cells, in random order, so that the first ``m`` cells
+of a sequence are a uniform random ``m``-subset for every ``m``; their running sums give, for
+each band size, ``P`` sums to sort once. For a cell *i* with ``m`` other neighbours, a prefix
+that does not contain *i* is a uniform draw from the other cells already; a prefix that
+contains *i* (rare: probability ``m / n``) has *i* swapped for a uniform draw from the cells
+outside the prefix. By symmetry every ``m``-subset of the other cells is then equally likely,
+so each cell gets exactly its conditional null; its counts are read from the sorted sums by
+binary search and corrected for its few swapped prefixes. Work is ``O(P M + n log P)``
+instead of ``O(n P m)``, whatever the values (counts or continuous). As in esda (which
+shares one permutation table across cells), cells share random draws, so their Monte Carlo
+errors are correlated; each cell's p is a valid permutation p.
 
-Memory: ``O(n + P m)``; never a cells x permutations matrix. Reproducible: every random
-stream (one per set, one per swap) is a splitmix64 sequence seeded from ``seed``, ``k``, the
-set and the cell, so results do not depend on the thread count.
+Memory: ``O(n + P M)``; never a cells x permutations matrix. Reproducible: every random
+stream (one per sequence, one per swap) is a splitmix64 sequence seeded from ``seed``, the
+sequence and the cell, so results do not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["permutation_counts", "pseudo_p"]
+__all__ = ["permutation_counts", "pseudo_p", "MAX_DRAWN"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
+#: refuse to draw more cells than this in all (16 bytes each: the draws and their running sums).
+MAX_DRAWN = 25_000_000
 
 
 @numba.njit(cache=True, inline="always")
@@ -50,47 +54,70 @@ def _below(state, n):
 
 
 @numba.njit(cache=True, parallel=True)
-def _draw_sets(n, m, permutations, seed):
-    """``permutations`` sets of ``m`` distinct cells out of ``n``, each row sorted."""
-    sets = np.empty((permutations, max(m, 1)), dtype=np.int64)
+def _draw_sequences(n, m, permutations, seed):
+    """``permutations`` sequences of ``m`` distinct cells out of ``n``, in random order."""
+    seqs = np.empty((permutations, m), dtype=np.int64)
     for p in numba.prange(permutations):
         state = seed ^ (np.uint64(p + 1) * _M1)
-        if m <= 32:  # small sets: rejection with a linear duplicate check
+        if m <= 32:  # short: rejection with a linear duplicate check
             filled = 0
             while filled < m:
                 state, j = _below(state, n)
                 dup = False
                 for q in range(filled):
-                    if sets[p, q] == j:
+                    if seqs[p, q] == j:
                         dup = True
                         break
                 if not dup:
-                    sets[p, filled] = j
+                    seqs[p, filled] = j
                     filled += 1
-        else:  # Floyd's algorithm: m draws, O(m) expected, whatever m / n
-            chosen = set()
-            for t in range(n - m, n):
-                state, j = _below(state, t + 1)
-                if j in chosen:
-                    chosen.add(t)
-                else:
-                    chosen.add(j)
-            q = 0
-            for j in chosen:
-                sets[p, q] = j
-                q += 1
-        sets[p, :m] = np.sort(sets[p, :m])
-    return sets
+        elif 2 * m <= n:  # long but sparse: rejection with a set, < 2 tries a cell
+            seen = set()
+            filled = 0
+            while filled < m:
+                state, j = _below(state, n)
+                if j not in seen:
+                    seen.add(j)
+                    seqs[p, filled] = j
+                    filled += 1
+        else:  # dense: partial Fisher-Yates shuffle
+            scratch = np.arange(n)
+            for q in range(m):
+                state, r = _below(state, n - q)
+                t = scratch[q + r]
+                scratch[q + r] = scratch[q]
+                scratch[q] = t
+                seqs[p, q] = t
+    return seqs
+
+
+@numba.njit(cache=True)
+def _outside(state, seq, m, n):
+    """A uniform cell outside ``seq[:m]``, and the new state."""
+    if 2 * m < n:  # mostly outside: rejection, < 2 tries on average
+        while True:
+            state, j = _below(state, n)
+            inside = False
+            for q in range(m):
+                if seq[q] == j:
+                    inside = True
+                    break
+            if not inside:
+                return state, j
+    members = np.sort(seq[:m])  # dense: the r-th cell outside, walking the sorted members
+    state, j = _below(state, n - m)
+    for q in range(m):
+        if members[q] <= j:
+            j += 1
+        else:
+            break
+    return state, j
 
 
 @numba.njit(cache=True, parallel=True)
-def _count(y, around, cells, sets, sums, seed, tol, ge, le):
-    permutations, m = sets.shape[0], sets.shape[1]
-    n = y.shape[0]
+def _count(y, around, cells, m, seqs, sums, drawn, entry, seed, tol, ge, le):
+    permutations, width = seqs.shape[0], seqs.shape[1]
     sorted_sums = np.sort(sums)
-    flat = sets.ravel()
-    by_cell = np.argsort(flat)  # positions in ``flat`` ordered by the cell drawn
-    drawn = flat[by_cell]
     for t in numba.prange(cells.shape[0]):
         c = cells[t]
         lo_v = around[c] - tol
@@ -99,23 +126,12 @@ def _count(y, around, cells, sets, sums, seed, tol, ge, le):
         lq = np.searchsorted(sorted_sums, hi_v, side="right")
         first = np.searchsorted(drawn, c, side="left")
         last = np.searchsorted(drawn, c, side="right")
-        for u in range(first, last):  # the sets that drew this very cell: swap it out
-            p = by_cell[u] // m
+        for u in range(first, last):  # sequences that drew this very cell
+            p = entry[u] // width
+            if entry[u] % width >= m:  # drawn after the prefix this band size uses
+                continue
             state = seed ^ (np.uint64(c + 1) * _M2) ^ (np.uint64(p + 1) * _GOLDEN)
-            row = sets[p]  # sorted; contains c
-            if 2 * m < n:  # mostly outside the set: rejection, < 2 tries on average
-                while True:
-                    state, j = _below(state, n)
-                    at = np.searchsorted(row, j)
-                    if at == m or row[at] != j:
-                        break
-            else:  # the r-th cell outside the set, walking the sorted set
-                state, j = _below(state, n - m)
-                for q in range(m):
-                    if row[q] <= j:
-                        j += 1
-                    else:
-                        break
+            state, j = _outside(state, seqs[p], m, y.shape[0])
             old = sums[p]
             new = old - y[c] + y[j]
             g += (new >= lo_v) - (old >= lo_v)
@@ -150,21 +166,31 @@ def permutation_counts(y, local_sum, k, permutations: int, seed: int):
     y = np.ascontiguousarray(y, dtype=np.float64)
     k = np.ascontiguousarray(k, dtype=np.int64)
     n = len(y)
+    P = int(permutations)
     around = np.ascontiguousarray(local_sum, dtype=np.float64) - y
     tol = 1e-9 * max(1.0, float(np.abs(y).max(initial=0.0)) * float(k.max(initial=1)))
-    base = np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0]
-    ge = np.zeros(n, dtype=np.int64)
-    le = np.zeros(n, dtype=np.int64)
-    for kk in np.unique(k):
+    seed64 = np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0]
+    ge = np.full(n, P, dtype=np.int64)  # bands of the cell alone or of every cell: no randomness
+    le = np.full(n, P, dtype=np.int64)
+    random_k = np.unique(k[(k > 1) & (k < n)])
+    if len(random_k) == 0:
+        return ge, le
+    width = int(random_k.max()) - 1
+    if P * width > MAX_DRAWN:
+        raise ValueError(
+            f"{P:,} permutations of bands of up to {width + 1:,} cells would draw "
+            f"{P * width:,} cells (more than {MAX_DRAWN:,}); use a smaller band or fewer "
+            "permutations"
+        )
+    seqs = _draw_sequences(n, width, P, seed64)
+    running = np.cumsum(y[seqs], axis=1)  # running[p, m - 1] = sum of the first m cells
+    entry = np.argsort(seqs.ravel(), kind="stable")  # positions in seqs, by the cell drawn
+    drawn = seqs.ravel()[entry]
+    for kk in random_k:
         cells = np.flatnonzero(k == kk).astype(np.int64)
         m = int(kk) - 1
-        kseed = np.uint64(base ^ np.uint64((int(kk) * 0x9E3779B1) & 0xFFFFFFFFFFFFFFFF))
-        if m == 0 or m == n - 1:  # the band is the cell alone, or every cell: no randomness
-            ge[cells] = le[cells] = permutations
-            continue
-        sets = _draw_sets(n, m, int(permutations), kseed)
-        sums = y[sets].sum(axis=1)
-        _count(y, around, cells, sets, sums, kseed, tol, ge, le)
+        sums = np.ascontiguousarray(running[:, m - 1])
+        _count(y, around, cells, m, seqs, sums, drawn, entry, seed64, tol, ge, le)
     return ge, le
 
 
