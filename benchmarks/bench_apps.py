@@ -31,6 +31,7 @@ import nbformat
 
 import scribe_lib
 from scribe_lib.apps.testing import VoilaServer, chromium
+from scribe_lib.demo import build_demo
 
 BASELINE = """\
 import ipyleaflet as L, ipywidgets as w, scribe_lib
@@ -118,7 +119,7 @@ def main() -> None:
         store = str(tmp / "demo.duckdb")
         t = time.perf_counter()
         st = scribe_lib.open_store(store)
-        scribe_lib.demo.build_demo(st, seed=2024, scale=args.scale)
+        build_demo(st, seed=2024, scale=args.scale)
         st.close()
         print(f"demo store built in {time.perf_counter() - t:.0f} s")
     df = scribe_lib.load(store)
