@@ -365,3 +365,42 @@ def test_holm_adjustment_by_hand():
     got = _holm(np.array([0.01, 0.04, 0.03, 0.005]))
     np.testing.assert_allclose(got, [0.03, 0.06, 0.06, 0.02])
     np.testing.assert_allclose(_holm(np.array([0.5, 0.9])), [1.0, 1.0])
+
+
+def test_suppressed_counts_cannot_be_recovered_from_the_briefing():
+    from scribe_lib.briefings import AudienceView, Briefing, Responses
+
+    table = pd.DataFrame({
+        "category": ["burglary", "noise"], "Category": ["Burglary", "Noise nuisance"],
+        "This period": pd.array([9, 3], dtype="Int64"), "Previous period": pd.array([11, 4], dtype="Int64"),
+        "Change": pd.array([-2, -1], dtype="Int64"), "p (previous)": [0.824, 1.0],
+        "Same period last year": pd.array([2, 0], dtype="Int64"),
+        "Change on last year": pd.array([7, 3], dtype="Int64"), "p (last year)": [0.065, 0.25],
+    })  # fmt: skip
+    view = AudienceView(gpd.GeoDataFrame(), "luton-council", [], {"burglary": 5}, "python")
+    b = Briefing("X", parse_period("2024-06"), parse_period("2024-05"), parse_period("2023-06"),
+                 None, view, None, pd.DataFrame(), Responses("X", pd.DataFrame()), "", "duckdb")  # fmt: skip
+    shown = b.shown(table).set_index("category")
+    # burglary last year (2) is suppressed, and so are the change and p that would reveal it
+    assert shown.loc["burglary"].tolist()[1:] == [
+        "9",
+        "11",
+        -2,
+        "0.824",
+        "<5",
+        "suppressed",
+        "suppressed",
+    ]
+    # noise is the council's own data: nothing suppressed (3 is shown)
+    assert (
+        shown.loc["noise", "This period"] == "3" and shown.loc["noise", "Change on last year"] == 3
+    )
+    # nothing of this period is suppressed: its total may be given
+    assert "12 incidents were recorded" in " ".join(b.scanning_sentences(table))
+    table.loc[0, "This period"] = 3  # now burglary's count is suppressed: no total to subtract from
+    words = " ".join(b.scanning_sentences(table))
+    assert (
+        "6 incidents" not in words
+        and "Incidents were recorded in X in June 2024 in 2 categories" in words
+    )
+    assert b.shown(table).loc[0, "This period"] == "<5"

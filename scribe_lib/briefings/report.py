@@ -58,6 +58,19 @@ def _table(df: pd.DataFrame, table_id: str, floats: str = "{:.3f}") -> str:
     )
 
 
+def _small_counts(b, df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Counts below the agreement's threshold shown as ``<n`` when this audience has any
+    suppression rule (cell and place counts are aggregates too). Category breakdowns
+    (``Categories``) are dropped then, as they would give the small counts away."""
+    below = max(b.view.suppress_below.values(), default=0)
+    if not below:
+        return df
+    out = df.drop(columns=["Categories"], errors="ignore").astype({c: object for c in columns})
+    for c in columns:
+        out[c] = [f"<{below}" if 0 < int(v) < below else str(int(v)) for v in df[c]]
+    return out
+
+
 def _none(text: str) -> str:
     return f'<p class="scribe-none">{html.escape(text)}</p>'
 
@@ -119,7 +132,7 @@ def hotspots(b, cell: float | None = None, distance: float | None = None):
         if len(hot)
         else "<p>No cell is a significant hot spot after correcting for multiple testing.</p>"
     )
-    table = _table(top, "hotspot-table") if len(top) else ""
+    table = _table(_small_counts(b, top, ["Incidents"]), "hotspot-table") if len(top) else ""
     return _html(figure_html(fig, f"Hot spot map of {b.locality}") + text + table)
 
 
@@ -150,7 +163,7 @@ def repeats(b):
         return _html(_none(f"No location had two or more incidents in {b.period.label()}."))
     return _html(
         f"<p>{len(t)} location(s) had two or more incidents (the top 10 are listed).</p>"
-        + _table(t, "repeat-table")
+        + _table(_small_counts(b, t, ["Incidents"]), "repeat-table")
     )
 
 

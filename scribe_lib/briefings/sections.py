@@ -202,17 +202,28 @@ class Briefing:
         return dict(zip(r["category"].astype(str), r["p_value"].astype(float), strict=True))
 
     def scanning_sentences(self, table: pd.DataFrame | None = None) -> list[str]:
-        """The Scanning table in words: what rose or fell significantly, what did not."""
+        """The Scanning table in words: what rose or fell significantly, what did not.
+
+        A change involving a count the agreement suppresses for this audience is not put
+        in words, and neither is the total when any count is suppressed (it would give
+        the suppressed count away by difference).
+        """
         t = self.scanning() if table is None else table
         if t.empty:
             return [f"No incidents were recorded in {self.locality} in {self.period.label()}."]
         if t["This period"].isna().all():
             return [f"No partner sent data for {self.period.label()}: there is nothing to compare."]
-        out = []
-        total = t["This period"].sum(skipna=True)
-        out.append(
-            f"{int(total)} incidents were recorded in {self.locality} in {self.period.label()} across {int((t['This period'] > 0).sum())} categories."
-        )
+        hidden = [self._hidden(c, v) for c, v in zip(t["category"], t["This period"], strict=True)]
+        n_cat = int((t["This period"] > 0).sum())
+        if any(hidden):
+            out = [
+                f"Incidents were recorded in {self.locality} in {self.period.label()} in {n_cat} categories."
+            ]
+        else:
+            total = int(t["This period"].sum(skipna=True))
+            out = [
+                f"{total} incidents were recorded in {self.locality} in {self.period.label()} across {n_cat} categories."
+            ]
         for _, r in t.iterrows():
             for base, pcol, when in (
                 ("Previous period", "p (previous)", self.comparison.label()),
@@ -220,6 +231,8 @@ class Briefing:
             ):
                 cur, b, p = r["This period"], r[base], r[pcol]
                 if pd.isna(cur) or pd.isna(b) or pd.isna(p) or p >= ALPHA:
+                    continue
+                if self._hidden(r["category"], cur) or self._hidden(r["category"], b):
                     continue
                 word = "rose" if cur > b else "fell"
                 pct = f" ({(cur - b) / b:+.0%})" if b else ""
@@ -233,19 +246,35 @@ class Briefing:
         return out
 
     def shown(self, table: pd.DataFrame) -> pd.DataFrame:
-        """A table ready for the audience: small counts suppressed as the agreement says."""
-        t = table.copy()
-        for c in t.columns:
-            if c in ("This period", "Previous period", "Same period last year"):
-                t[c] = [self._suppress(cat, v) for cat, v in zip(t["category"], t[c], strict=True)]
+        """The table for the audience: small counts suppressed as the agreement says.
+
+        A suppressed count shows as ``<n``; the change and p-value of a comparison that
+        involves one show as ``suppressed`` (they would give the count away).
+        """
+        t = table.copy().astype(object)
+        pairs = (("Previous period", "Change", "p (previous)"),
+                 ("Same period last year", "Change on last year", "p (last year)"))  # fmt: skip
+        for i, r in table.iterrows():
+            cat = r["category"]
+            for base, chg, pcol in pairs:
+                if self._hidden(cat, r["This period"]) or self._hidden(cat, r[base]):
+                    t.at[i, chg], t.at[i, pcol] = "suppressed", "suppressed"
+            for c in ("This period", "Previous period", "Same period last year"):
+                t.at[i, c] = self._suppress(cat, r[c])
+            for c in ("p (previous)", "p (last year)"):
+                if t.at[i, c] != "suppressed":
+                    t.at[i, c] = "–" if pd.isna(r[c]) else f"{r[c]:.3f}"
         return t
 
-    def _suppress(self, category: str, value):
+    def _hidden(self, category: str, value) -> bool:
         below = self.view.suppress_below.get(category)
+        return bool(below) and not pd.isna(value) and 0 < int(value) < below
+
+    def _suppress(self, category: str, value) -> str:
         if pd.isna(value):
             return "no data"
-        if below and 0 < int(value) < below:
-            return f"<{below}"
+        if self._hidden(category, value):
+            return f"<{self.view.suppress_below[category]}"
         return str(int(value))
 
 
