@@ -18,8 +18,15 @@ import pytest
 
 import scribe_lib
 from scribe_lib import stats
+from scribe_lib.apps.explorer import DETAIL_FIELDS
 from scribe_lib.apps.incident_map import CELL_COLOURS, POINT_COLOUR
-from scribe_lib.apps.testing import ExternalRequests, VoilaServer, chromium, wait_colour
+from scribe_lib.apps.testing import (
+    ExternalRequests,
+    VoilaServer,
+    chromium,
+    find_colour,
+    wait_colour,
+)
 from scribe_lib.demo import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -120,10 +127,12 @@ def test_incident_explorer_filters_map_table_details_and_downloads(page, voila, 
     assert set(asb.loc[asb["incident_id"].isin(ids[:1]), "period_start"]) == {newest}
 
     # zoom in by clicking the busiest circles until single locations are drawn
-    for _ in range(4):
+    for _ in range(8):  # a click may redraw twice (pan, then zoom)
         if page.get_attribute(".scribe-map-summary p", "data-level") == "points":
             break
-        spots = wait_colour(page, CELL_COLOURS[-1])
+        spots = wait_colour(page, CELL_COLOURS[-1])  # the busiest cells; else any drawn
+        for colour in CELL_COLOURS[::-1]:
+            spots = spots or find_colour(page, colour)
         assert spots, "no aggregated circle drawn on the map canvas"
         before = page.inner_text(".scribe-map-summary")
         page.mouse.click(*spots[len(spots) // 2])
@@ -148,8 +157,9 @@ def test_incident_explorer_filters_map_table_details_and_downloads(page, voila, 
     assert "anti-social-behaviour" in details and first["location_text"] in details
     assert first["partner"] in details and first["period_start"].strftime("%B %Y") in details
     headers = page.locator(".scribe-detail-rows th").all_inner_texts()
-    assert headers == ["Category", "Source category", "Date or month", "Location", "Partner",
-                       "Outcome"]  # fmt: skip
+    expected = [label for f, label in DETAIL_FIELDS.items()
+                if f == "when" or same_place[f].notna().any()]  # fmt: skip
+    assert headers == expected and "Category" in headers and "Partner" in headers
 
     # downloads: every row of the store's answer, nothing else
     rows = list(

@@ -201,8 +201,9 @@ class IncidentMap(w.VBox):
 
     def _cell_clicked(self, feature=None, **_kw) -> None:
         lon, lat = feature["geometry"]["coordinates"]
-        self.map.center = (lat, lon)
-        self.map.zoom = min(STREET_ZOOM, self.map.zoom + 2)
+        with self.map.hold_sync():  # one message: the browser moves and zooms together
+            self.map.center = (lat, lon)
+            self.map.zoom = min(STREET_ZOOM, self.map.zoom + 2)
 
     def _point_clicked(self, feature=None, **_kw) -> None:
         lon, lat = feature["geometry"]["coordinates"]
