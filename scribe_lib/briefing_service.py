@@ -174,7 +174,8 @@ def run_scheduled(sched, period=None, *, members=hub_members, now=None) -> dict:
             area = dict(zip(loc["name"].astype(str), loc.geometry.area, strict=True))
             names = list(item.localities or sorted(area))
             jobs = jobs_for(names, period=str(period), out=str(out), store=org_store_url(store, org),
-                            audience=org, categories=item.categories)  # fmt: skip
+                            audience=org, categories=item.categories,
+                            responses=sched.responses)  # fmt: skip
             jobs = [replace(j, weight=area.get(j.locality, 0.0)) for j in jobs]  # largest first
             results = run_briefings(jobs, workers=sched.jobs)
             publish_file(out, item.unix_group)

@@ -67,6 +67,7 @@ class Schedule:
     jobs: int | None = None
     sync_unix_groups: bool = True
     catch_up: bool = False
+    responses: str | None = None
     file: str | None = field(default=None, compare=False)
 
     def next_run(self, now: dt.datetime | None = None) -> dt.datetime:
@@ -199,6 +200,7 @@ def load_schedule(path: str | os.PathLike) -> Schedule:
         jobs=jobs,
         sync_unix_groups=bool(doc.get("sync_unix_groups", True)),
         catch_up=bool(doc.get("catch_up", False)),
+        responses=str(doc["responses"]) if doc.get("responses") else None,
         file=file,
     )
 
