@@ -16,15 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import queue
 import sys
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
-from .errors import SourceError, StoreError
-from .schema import INCIDENT_COLUMNS, QUARANTINE_COLUMNS, conform
+from .errors import ConfigError, SourceError, StoreError
+from .schema import ADAPTER_COLUMNS, INCIDENT_COLUMNS, QUARANTINE_COLUMNS, conform
 from .store import Store, open_store
 
 __all__ = ["ingest", "IngestResult", "file_sha256", "AUTO_SUPERSEDE_SOURCES"]
@@ -82,11 +87,32 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _reader(source, partner, area, mapping):
+def _reader(source, partner, area, mapping, options):
+    """(source name, reader); the name is the reader's own (a YAML-mapped partner's name)."""
     if isinstance(source, str):
+        import inspect
+
         from .sources import SOURCES
 
-        return source, SOURCES.get(source)(partner=partner, area=area, mapping=mapping)
+        cls = SOURCES.get(source)
+        fixed = ("self", "partner", "area", "mapping")
+        params = [p.name for c in cls.__mro__ if "__init__" in vars(c)
+                  for p in inspect.signature(c.__init__).parameters.values()
+                  if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD]  # fmt: skip
+        known = [k for k in dict.fromkeys(params) if k not in fixed]
+        unknown = [k for k in options if k not in known]
+        if unknown:
+            raise ConfigError(
+                f"the {source!r} source has no option {', '.join(map(repr, unknown))} "
+                f"(its options: {', '.join(known) or 'none'})"
+            )
+        reader = cls(partner=partner, area=area, mapping=mapping, **options)
+        return str(getattr(reader, "name", None) or source), reader
+    if options or mapping is not None:
+        raise ConfigError(
+            "mapping= and options= configure a source given by name; "
+            "pass them to the reader object instead"
+        )
     name = getattr(source, "name", None) or type(source).__name__
     return str(name), source
 
@@ -119,6 +145,8 @@ def ingest(
     supersede: int | list[int] | None = None,
     area=None,
     mapping=None,
+    postcodes=None,
+    options: dict | None = None,
     chunksize: int = 100_000,
     progress: bool = False,
     note: str | None = None,
@@ -141,7 +169,14 @@ def ingest(
     area : shapely geometry, optional
         The partnership area in EPSG:27700 (default: the store's ``area`` setting).
     mapping : path, optional
-        A YAML mapping for the ``mapping`` source.
+        A YAML mapping for the ``mapping`` source (the submission's ``source`` is then the
+        mapping's name, as its incidents'), or an edited category mapping for another.
+    postcodes : path or dict, optional
+        The ``council`` source's postcode centroid lookup (CSV ``postcode,easting,northing``
+        or ``{postcode: (easting, northing)}``); same as ``options={"postcodes": ...}``.
+    options : dict, optional
+        Further keyword arguments of the source's adapter (an unknown one is refused,
+        naming the adapter's options).
     chunksize : int
         Rows per chunk: memory is bounded by this, never by the file.
     progress : bool
@@ -165,20 +200,24 @@ def ingest(
         raise SourceError("no such file", file=path)
     if chunksize < 1:
         raise StoreError(f"chunksize must be a positive number of rows, got {chunksize}")
+    options = dict(options or {})
+    if postcodes is not None:
+        options["postcodes"] = postcodes
     own = not isinstance(store, Store)
     st = open_store(store)
     try:
         return _ingest(
-            st, path, source, partner, supersede, area, mapping, chunksize, progress, note
+            st, path, source, partner, supersede, area, mapping, options, chunksize, progress, note
         )
     finally:
         if own:
             st.close()
 
 
-def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, progress, note):
+def _ingest(st, path, source, partner, supersede, area, mapping, options, chunksize, progress,
+            note):  # fmt: skip
     sha = file_sha256(path)
-    name, reader = _reader(source, partner, _area(st, area), mapping)
+    name, reader = _reader(source, partner, _area(st, area), mapping, options)
     dup = st.find_submission(sha)
     if dup is not None:
         return IngestResult(path, name, dup["partner"], sha, duplicate_of=int(dup["submission_id"]))
@@ -187,14 +226,14 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
 
     bar = tqdm(desc=os.path.basename(path), unit=" rows", file=sys.stderr, disable=not progress)
     counts = {"rows_read": 0, "accepted": 0, "quarantined": 0}
-    months: set[pd.Timestamp] = set()
+    months: set[dt.date] = set()
     sid = None
     try:
         # PostgreSQL: the whole file is one transaction. DuckDB (``st.stages_chunks``): the
         # chunks are staged under a reserved id, invisible to every read, and the submission
         # appears in the final transaction, so memory stays bounded by the chunk size.
-        with nullcontext() if st.stages_chunks else st.transaction():
-            for chunk in reader.read(path, chunksize=chunksize):
+        with nullcontext() if st.stages_chunks else st.transaction(), st.staging():
+            for chunk in _Prefetch(reader.read(path, chunksize=chunksize)):
                 inc, quar = chunk.incidents, chunk.quarantine
                 if chunk.rows_read != len(inc) + len(quar):
                     raise StoreError(
@@ -207,7 +246,7 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
                     sid = st.begin_submission(meta)
                 if len(inc):
                     st.write_incidents(_incidents(inc, sha, sid, partner))
-                    months.update(inc["period_start"].dropna().dt.to_period("M").unique())
+                    months |= _months(inc["period_start"])
                 if len(quar):
                     q = conform(quar, QUARANTINE_COLUMNS)
                     q.insert(0, "submission_id", pd.array([sid] * len(q), dtype="Int64"))
@@ -218,8 +257,8 @@ def _ingest(st, path, source, partner, supersede, area, mapping, chunksize, prog
                 bar.update(int(chunk.rows_read))
             if sid is None or counts["rows_read"] == 0:  # a header and no rows
                 raise SourceError("the file has no rows", file=path)
-            lo = min(months).to_timestamp().date() if months else None
-            hi = max(months).to_timestamp().date() if months else None
+            lo = min(months) if months else None
+            hi = max(months) if months else None
             with st.transaction():
                 auto = getattr(reader, "supersedes_same_months", name in AUTO_SUPERSEDE_SOURCES)
                 if auto and lo is not None:
@@ -270,15 +309,92 @@ def _meta(partner, source, path, sha, note) -> dict:
     }
 
 
-def _incidents(inc: pd.DataFrame, sha: str, sid: int, partner: str) -> pd.DataFrame:
-    out = conform(inc, INCIDENT_COLUMNS)
-    line = out["source_line"]
+def _incidents(inc: pd.DataFrame, sha: str, sid: int, partner: str) -> pa.Table:
+    """The adapter's accepted rows as an Arrow table of INCIDENT_COLUMNS, ids added.
+
+    Columns the adapter already gives in their schema dtype are taken as they are (Arrow
+    text is not copied); only others go through :func:`conform`.
+    """
+    if any(str(inc[c].dtype) != t if c in inc else c in ADAPTER_COLUMNS
+           for c, t in INCIDENT_COLUMNS.items()):  # fmt: skip
+        inc = conform(inc, INCIDENT_COLUMNS)
+    line = inc["source_line"]
     if line.isna().any():
         raise StoreError("the adapter returned incidents without source_line; nothing was stored")
-    out["incident_id"] = (sha[:16] + "-" + line.astype("int64").astype(str)).astype("string")
-    out["submission_id"] = pd.array([sid] * len(out), dtype="Int64")
-    out["partner"] = out["partner"].fillna(partner)
-    return out
+    cols = [c for c in ADAPTER_COLUMNS if c in inc]
+    table = pa.Table.from_pandas(inc[cols], preserve_index=False)
+    n = table.num_rows
+    lines = pa.array(line.to_numpy("int64"))
+    ids = pc.binary_join_element_wise(f"{sha[:16]}-", pc.cast(lines, pa.string()), "")
+    out = {
+        "incident_id": ids,
+        "submission_id": pa.array(np.full(n, sid, np.int64)),
+        "partner": pc.fill_null(table["partner"], partner),
+    }
+    return pa.table({c: out[c] if c in out else table[c] for c in INCIDENT_COLUMNS})
+
+
+def _months(period_start: pd.Series) -> set[dt.date]:
+    """The distinct months (their first day) of a column of period starts."""
+    m = period_start.to_numpy("datetime64[ns]").astype("datetime64[M]")
+    return set(np.unique(m[~np.isnat(m)]).tolist())
+
+
+class _Prefetch:
+    """Chunks of ``reader.read()`` produced by a background thread, one chunk ahead.
+
+    The adapter (Arrow parsing, numpy validation: mostly outside the GIL) prepares the
+    next chunk while the store writes this one (DuckDB and COPY release the GIL too), so
+    the two overlap on a multi-core machine. At most two chunks wait besides the one being
+    written: memory stays bounded by the chunk size. An exception in the adapter (or a
+    KeyboardInterrupt raised inside it) is raised again in the caller's thread; when the
+    caller stops early (an error, Ctrl-C) the thread stops after its current chunk.
+    """
+
+    _END = object()
+
+    def __init__(self, chunks):
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(chunks,), name="scribe-ingest-reader", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                if not self._put((chunk, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed over to the caller's thread
+            self._put((None, exc))
+            return
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None and self._stop.is_set():
+                close()
+        self._put((self._END, None))
+
+    def __iter__(self):
+        try:
+            while True:
+                chunk, exc = self._queue.get()
+                if exc is not None:
+                    raise exc
+                if chunk is self._END:
+                    return
+                yield chunk
+        finally:
+            self._stop.set()
 
 
 def _same_months(st: Store, partner, source, lo, hi, sid) -> list[int]:

@@ -84,7 +84,7 @@ def arrow_table(data, ncols: int, enc: str, sep: str, quoted: bool):
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
             read_options=pacsv.ReadOptions(
-                column_names=names, encoding=enc, block_size=1 << 21, use_threads=False
+                column_names=names, encoding=enc, block_size=1 << 21, use_threads=True
             ),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import NotFoundError, StoreError
 from ..schema import INCIDENT_COLUMNS, QUARANTINE_COLUMNS
@@ -141,17 +142,21 @@ class Store(ABC):
         """Insert a submission row (counts filled in later) and return its id."""
 
     @abstractmethod
-    def write_incidents(self, df: pd.DataFrame) -> None:
-        """Bulk-append incidents (exactly INCIDENT_COLUMNS, in order)."""
+    def write_incidents(self, df: pd.DataFrame | pa.Table) -> None:
+        """Bulk-append incidents (a DataFrame or Arrow table with INCIDENT_COLUMNS)."""
 
     @abstractmethod
-    def write_quarantine(self, df: pd.DataFrame) -> None:
+    def write_quarantine(self, df: pd.DataFrame | pa.Table) -> None:
         """Bulk-append quarantine rows (``submission_id`` + QUARANTINE_COLUMNS)."""
 
     #: True when ingest writes chunks outside the transaction, staged under a reserved
     #: submission id that no read sees until :meth:`publish_submission` (DuckDB: its
     #: transaction-local storage would otherwise grow with the file).
     stages_chunks: bool = False
+
+    def staging(self):
+        """A context in which the ingest writes its chunks (a backend may group them)."""
+        return nullcontext()
 
     def begin_submission(self, meta: dict) -> int:
         """Start a submission (inside the ingest transaction) and return its id."""
@@ -196,6 +201,11 @@ class Store(ABC):
                 )
 
     # -- reads -------------------------------------------------------------------------------
+    def readable(self, name: str) -> bool:
+        """Whether this connection may read the logical table ``name`` (a hub user reads
+        only what the data-sharing agreement shares with it)."""
+        return True
+
     def incidents_relation(self) -> str:
         """The SQL relation of the incidents this connection may read: the one read path.
 
@@ -362,6 +372,13 @@ class Store(ABC):
     @abstractmethod
     def read_localities(self, kind: str | None = None, name: str | None = None):
         """A GeoDataFrame[name, kind, label, geometry] in EPSG:27700."""
+
+
+def as_arrow_table(data: pd.DataFrame | pa.Table, columns: Sequence[str]) -> pa.Table:
+    """``columns`` of a DataFrame or Arrow table, as an Arrow table (no copy of Arrow data)."""
+    if isinstance(data, pa.Table):
+        return data.select(list(columns))
+    return pa.Table.from_pandas(data[list(columns)], preserve_index=False)
 
 
 def _typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import shapely
 
 from ..errors import StoreError
 from ..schema import CRS, INCIDENT_COLUMNS, QUARANTINE_COLUMNS
-from .base import SUBMISSION_COLUMNS, Store
+from .base import SUBMISSION_COLUMNS, Store, as_arrow_table
 
 __all__ = ["DuckDBStore"]
 
@@ -66,6 +66,9 @@ DDL = [
 #: (path, submission id) of ingests staging in this process: not stale, never discarded by
 #: another Store opened on the same file meanwhile (DuckDB's file lock covers other processes).
 _IN_FLIGHT: set[tuple[str, int]] = set()
+#: staged incident rows committed together by :meth:`DuckDBStore.staging`: one row group
+#: (more rows per commit measured no faster, and holds more memory).
+_STAGE_ROWS = 122_880
 _CONNECTIONS = itertools.count(1)
 
 #: Arrow -> pandas dtypes of the schema (zero-copy strings, nullable integers).
@@ -149,6 +152,7 @@ class DuckDBStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        self._commit_staged()
         if self._depth:
             self._depth += 1
             try:
@@ -225,22 +229,65 @@ class DuckDBStore(Store):
             else:  # pragma: no cover - published, marker left by a crash between statements
                 self.execute("DELETE FROM settings WHERE key = ?", [key])
 
-    def _append(self, table: str, df: pd.DataFrame) -> None:
-        if df.empty:
-            return
-        name = f"_scribe_batch_{table}"
-        self.con.register(name, pa.Table.from_pandas(df, preserve_index=False))
+    @contextmanager
+    def staging(self) -> Iterator[None]:
+        """Group the staged chunk writes of an ingest into commits of at least a row group.
+
+        DuckDB writes the whole row groups (122,880 rows) of a commit straight into the
+        database file, compressed; a smaller commit goes to the write-ahead log first and is
+        compressed again at the next checkpoint (an eighth more CPU for an ingest). Memory
+        stays bounded: fewer than ``_STAGE_ROWS`` + one chunk's rows wait uncommitted. The insert runs on one thread, so
+        the adapter preparing the next chunk has the other core. An exception rolls back
+        what waits (the ingest then discards what was committed).
+        """
+        self._staged, self._staging = 0, True
+        threads = self.execute("SELECT current_setting('threads')")[0][0]
+        self.con.execute("SET threads = 1")
         try:
-            cols = ", ".join(df.columns)
+            yield
+            self._commit_staged()
+        except BaseException:
+            if self._staged_open:
+                self._staged_open = False
+                self.con.rollback()
+            raise
+        finally:
+            self._staging = False
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    _staging = False
+    _staged_open = False
+
+    def _commit_staged(self) -> None:
+        if self._staged_open:
+            self._staged_open = False
+            self.con.commit()
+        self._staged = 0
+
+    def _append(self, table: str, data: pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        group = self._staging and self._depth == 0
+        if group and not self._staged_open:
+            self.con.begin()
+            self._staged_open = True
+        name = f"_scribe_batch_{table}"
+        self.con.register(name, data)  # DuckDB scans the Arrow buffers directly
+        try:
+            cols = ", ".join(data.column_names)
             self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}").fetchall()
         finally:
             self.con.unregister(name)
+        if group and table == "incidents":
+            self._staged += data.num_rows
+            if self._staged >= _STAGE_ROWS:
+                self._commit_staged()
 
-    def write_incidents(self, df: pd.DataFrame) -> None:
-        self._append("incidents", df[list(INCIDENT_COLUMNS)])
+    def write_incidents(self, df: pd.DataFrame | pa.Table) -> None:
+        self._append("incidents", as_arrow_table(df, INCIDENT_COLUMNS))
 
-    def write_quarantine(self, df: pd.DataFrame) -> None:
-        self._append("quarantine", df[["submission_id", *QUARANTINE_COLUMNS]])
+    def write_quarantine(self, df: pd.DataFrame | pa.Table) -> None:
+        self._append("quarantine", as_arrow_table(df, ["submission_id", *QUARANTINE_COLUMNS]))
 
     def _locality_clause(self, geometry) -> tuple[str, list]:
         minx, miny, maxx, maxy = geometry.bounds

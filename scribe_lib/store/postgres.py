@@ -23,7 +23,7 @@ import shapely
 
 from ..errors import StoreError
 from ..schema import CRS, INCIDENT_COLUMNS, QUARANTINE_COLUMNS
-from .base import Store, _typed
+from .base import Store, _typed, as_arrow_table
 
 __all__ = ["PostgresStore", "SCHEMA"]
 
@@ -82,13 +82,12 @@ def _pg_sql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def _copy_csv(df: pd.DataFrame) -> bytes:
+def _copy_csv(table: pa.Table) -> bytes:
     """``df`` as PostgreSQL COPY CSV, built by Arrow's C++ writer (no per-row Python).
 
     Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
     COPY's CSV format tells an empty string (``""``) from NULL.
     """
-    table = pa.Table.from_pandas(df, preserve_index=False)
     fields = []
     for f in table.schema:
         if pa.types.is_timestamp(f.type):
@@ -218,6 +217,9 @@ class PostgresStore(Store):
                                            pa.int64(): pd.Int64Dtype()}.get)  # fmt: skip
         return _typed(df, columns)
 
+    def readable(self, name: str) -> bool:
+        return not self.shared or name in self.shared
+
     def incidents_relation(self) -> str:
         pending, self._next_read = getattr(self, "_next_read", None), None  # used once
         return pending or self.incidents_view or super().incidents_relation()
@@ -238,21 +240,22 @@ class PostgresStore(Store):
         )
         return int(rows[0][0])
 
-    def _copy(self, table: str, df: pd.DataFrame) -> None:
-        if df.empty:
+    def _copy(self, table: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
             return
-        data = _copy_csv(df)
+        data = _copy_csv(rows)
         with self.con.cursor() as cur:
-            sql = f"COPY {SCHEMA}.{table} ({', '.join(df.columns)}) FROM STDIN WITH (FORMAT csv)"
+            cols = ", ".join(rows.column_names)
+            sql = f"COPY {SCHEMA}.{table} ({cols}) FROM STDIN WITH (FORMAT csv)"
             with cur.copy(sql) as copy:
                 for i in range(0, len(data), 1 << 20):
                     copy.write(data[i : i + (1 << 20)])
 
-    def write_incidents(self, df: pd.DataFrame) -> None:
-        self._copy("incidents", df[list(INCIDENT_COLUMNS)])
+    def write_incidents(self, df: pd.DataFrame | pa.Table) -> None:
+        self._copy("incidents", as_arrow_table(df, INCIDENT_COLUMNS))
 
-    def write_quarantine(self, df: pd.DataFrame) -> None:
-        self._copy("quarantine", df[["submission_id", *QUARANTINE_COLUMNS]])
+    def write_quarantine(self, df: pd.DataFrame | pa.Table) -> None:
+        self._copy("quarantine", as_arrow_table(df, ["submission_id", *QUARANTINE_COLUMNS]))
 
     def _locality_clause(self, geometry) -> tuple[str, list]:
         return "ST_Intersects(geom, ST_GeomFromWKB(?, 27700))", [shapely.to_wkb(geometry)]
