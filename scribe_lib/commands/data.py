@@ -60,6 +60,14 @@ def init(ctx):
     default=None,
     help="YAML mapping for a partner with its own format (see docs/sources.md).",
 )
+@click.option(
+    "--postcodes",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Postcode centroid lookup CSV (postcode,easting,northing) for --source council "
+    "[default: $SCRIBE_POSTCODES].",
+)
 @click.option("--note", default=None, help="Free text kept with the submission.")
 @click.option(
     "--chunksize",
@@ -75,7 +83,7 @@ def init(ctx):
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.pass_context
-def ingest(ctx, source, partner, supersede, mapping, note, chunksize, progress, files):
+def ingest(ctx, source, partner, supersede, mapping, postcodes, note, chunksize, progress, files):
     """Ingest partner FILES, each as one submission in one transaction.
 
     Prints rows read, accepted and quarantined for each file. An identical file again
@@ -86,13 +94,19 @@ def ingest(ctx, source, partner, supersede, mapping, note, chunksize, progress, 
     \b
     Examples:
       scribe ingest --source police-uk --partner bedfordshire-police 2024-0*-bedfordshire-street.csv
-      scribe ingest --source council --partner luton-council asb-cases.csv
+      scribe ingest --source council --partner luton-council --postcodes pc.csv asb-cases.csv
+      scribe ingest --source mapping --mapping housing-asb.yml housing-asb.csv
       scribe ingest --source police-uk --supersede 12 2024-03-corrected.csv
     """  # fmt: skip
     from ..ingest import ingest as run
 
     if supersede and len(files) > 1:
         raise click.UsageError("--supersede applies to one corrected file; give one FILE")
+    if postcodes is not None and source != "council":
+        raise click.UsageError(f"--postcodes applies to --source council, not {source}")
+    if source == "mapping" and mapping is None:
+        raise click.UsageError("--source mapping needs --mapping FILE (the partner's YAML)")
+    options = {"postcodes": postcodes} if postcodes is not None else {}
     show = sys.stderr.isatty() if progress is None else progress
     failed = 0
     totals = [0, 0, 0]
@@ -100,7 +114,8 @@ def ingest(ctx, source, partner, supersede, mapping, note, chunksize, progress, 
         for path in files:
             try:
                 r = run(path, source, partner=partner, store=st, supersede=list(supersede) or None,
-                        mapping=mapping, chunksize=chunksize, progress=show, note=note)  # fmt: skip
+                        mapping=mapping, options=options, chunksize=chunksize, progress=show,
+                        note=note)  # fmt: skip
             except ScribeError as exc:
                 failed += 1
                 click.echo(f"{os.path.basename(path)}: not ingested: {exc}", err=True)

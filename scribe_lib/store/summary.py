@@ -18,7 +18,9 @@ def status(store: Store) -> dict:
         ``incidents``, ``located``, ``quarantined``, ``submissions``, ``superseded`` (ints);
         ``by_partner``, ``by_category``, ``by_month`` (``{"YYYY-MM": int}``);
         ``by_partner_month``: ``{partner: {"YYYY-MM": int or "no data"}}``, where a month the
-        partner never sent is ``"no data"``, never 0.
+        partner never sent is ``"no data"``, never 0; ``hidden``: ``{what: why}`` for what
+        this connection may not read (a hub user does not see the quarantine), whose
+        counts are then ``None``.
     """
     from ..api import coverage
 
@@ -31,14 +33,30 @@ def status(store: Store) -> dict:
         "backend": store.backend,
         "incidents": store.count_incidents(),
         "located": store.count_incidents(located_only=True),
-        "quarantined": store.count_quarantined(),
+        "quarantined": store.count_quarantined() if store.readable("quarantine") else None,
         "submissions": len(subs) - n_super,
         "superseded": n_super,
         "by_partner": _counts(store.count_incidents(by="partner"), "partner"),
         "by_category": _counts(store.count_incidents(by="category"), "category"),
         "by_month": _counts(store.count_incidents(by="month"), "month"),
         "by_partner_month": _partner_months(by_pm, cov),
+        "hidden": {},
     }
+    if not store.readable("quarantine"):
+        out["hidden"]["quarantine"] = (
+            "quarantined rows (partners' rejected raw lines) are not shared with this login; "
+            "the incidents and submissions shown are those the data-sharing agreement lets "
+            "it read"
+        )
+        active = subs[subs["superseded_by"].isna()]
+        sent = active.groupby("partner")["accepted"].sum()
+        for partner in sorted(p for p, n in sent.items() if n > 0 and p not in out["by_partner"]):
+            out["hidden"][f"incidents:{partner}"] = (
+                f"{partner}'s incidents are not shared with this login (its months show "
+                '"not shared")'
+            )
+            months = out["by_partner_month"].get(partner, {})
+            out["by_partner_month"][partner] = {m: "not shared" for m in months}
     return out
 
 
@@ -68,12 +86,15 @@ def _partner_months(by_pm: pd.DataFrame, cov: pd.DataFrame) -> dict[str, dict]:
 
 def format_status(info: dict) -> str:
     """The human-readable ``scribe status`` text."""
+    hidden = info.get("hidden", {})
+    quarantined = "hidden" if info["quarantined"] is None else f"{info['quarantined']:,}"
     lines = [
         f"Store: {info['store']} ({info['backend']})",
         f"Incidents: {info['incidents']:,} ({info['located']:,} with a location)  "
-        f"Quarantined rows: {info['quarantined']:,}  Submissions: {info['submissions']:,}"
+        f"Quarantined rows: {quarantined}  Submissions: {info['submissions']:,}"
         + (f" (+{info['superseded']} superseded, kept as history)" if info["superseded"] else ""),
     ]
+    lines += [f"Hidden: {why}." for why in hidden.values()]
     if not info["incidents"] and not info["submissions"]:
         lines.append(
             "The store is empty: `scribe ingest --source police-uk FILE` or `scribe demo`."
