@@ -105,7 +105,9 @@ def test_gallery_lists_every_app_and_everything_is_served_locally(page, voila):
     assert page.external == []
 
 
-def test_incident_explorer_filters_map_table_details_and_downloads(page, voila, store_path):
+def test_incident_explorer_filters_map_table_details_and_downloads(
+    page, voila, store_path, tmp_path
+):
     open_app(page, voila, "incident_explorer", ".scribe-count [data-count]")
     everything = scribe_lib.load(store_path)
     wait_attr(page, ".scribe-count p", "count", len(everything))
@@ -142,7 +144,9 @@ def test_incident_explorer_filters_map_table_details_and_downloads(page, voila, 
         )  # fmt: skip
     wait_attr(page, ".scribe-map-summary p", "level", "points")
     points = wait_colour(page, POINT_COLOUR)
-    assert points, "no incident point drawn at street level"
+    if not points:
+        page.screenshot(path=str(tmp_path / "street-level.png"))
+    assert points, f"no point drawn: {page.inner_text('.scribe-map-summary')} ({tmp_path})"
     page.mouse.click(*points[len(points) // 2])
     page.wait_for_selector(".scribe-details p[data-count]", timeout=WAIT)
     shown = page.eval_on_selector_all(

@@ -13,6 +13,7 @@ outlines. Set ``SCRIBE_TILE_URL`` (e.g. an internal tile server,
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ import pandas as pd
 
 from .data import AppData
 
-__all__ = ["IncidentMap", "base_map", "STREET_ZOOM", "POINT_COLOUR", "CELL_COLOURS"]
+__all__ = ["IncidentMap", "base_map", "fit_view", "STREET_ZOOM", "POINT_COLOUR", "CELL_COLOURS"]
 
 #: zoom from which single locations are drawn.
 STREET_ZOOM = 15
@@ -37,6 +38,16 @@ CELL_COLOURS = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c"]
 def cell_for_zoom(zoom: float) -> float:
     """Aggregation cell side in metres: 200 m at zoom 14, doubling per zoom level out."""
     return float(min(12800.0, 200.0 * 2 ** max(0, 14 - int(zoom))))
+
+
+def fit_view(west, south, east, north, width=800, height=480) -> tuple[tuple[float, float], int]:
+    """Centre and the closest zoom (Web Mercator) showing the box in a ``width`` x
+    ``height`` pixel map; between zoom 5 and 17."""
+    dlon = max(east - west, 1e-6)
+    y = [math.log(math.tan(math.pi / 4 + math.radians(v) / 2)) for v in (south, north)]
+    dy = max(y[1] - y[0], 1e-9)
+    zoom = min(math.log2(width * 360 / (256 * dlon)), math.log2(height * 2 * math.pi / (256 * dy)))
+    return ((south + north) / 2, (west + east) / 2), int(min(17, max(5, math.floor(zoom))))
 
 
 def base_map(center=(52.0, -0.45), zoom=10, **kw) -> L.Map:
@@ -114,9 +125,9 @@ class IncidentMap(w.VBox):
         self._ok = ~(np.isnan(self._x) | np.isnan(self._y) | np.isnan(self._e))
         if fit and self._ok.any():
             x, y = self._x[self._ok], self._y[self._ok]
-            self.map.fit_bounds(
-                [[float(y.min()), float(x.min())], [float(y.max()), float(x.max())]]
-            )
+            center, zoom = fit_view(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+            with self.map.hold_sync():  # not Map.fit_bounds: its async loop zooms out later
+                self.map.center, self.map.zoom = center, zoom
         self.redraw()
 
     def redraw(self) -> None:
