@@ -177,3 +177,34 @@ def test_app_notebooks_are_thin_and_run(name, store_path, tmp_path, monkeypatch)
                               kernel_name="python3", progress_bar=False)  # fmt: skip
     shown = out.cells[-1].outputs
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in shown)
+
+
+def test_hotspot_density_and_emerging_layers_follow_the_statistics(store_path):
+    import warnings
+
+    app = hotspot_map(store_path, category="anti-social-behaviour", cell=1000)
+    assert app.kde_layer.data["features"] == [] and app.emerging_layer.data["features"] == []
+    app.show_kde.value = True
+    app.show_emerging.value = True
+    incidents = scribe_lib.load(store_path, category="anti-social-behaviour", located_only=True)
+    dens = scribe_lib.stats.kde(incidents, cell=1000.0)
+    assert len(app.kde_layer.data["features"]) == int((dens["density"] > 0).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        em = scribe_lib.stats.emerging_hotspots(incidents, cell=1000.0)
+    patterns = em.loc[em["pattern"] != "no pattern", "pattern"]
+    drawn = [f["properties"]["pattern"] for f in app.emerging_layer.data["features"]]
+    assert sorted(drawn) == sorted(patterns)
+    for pattern, n in patterns.value_counts().items():
+        assert f"{pattern}: {n}" in app.emerging_note.value
+
+
+def test_trends_split_by_town_counts_each_town(store_path):
+    from scribe_lib.apps import trends_app
+
+    app = trends_app(store_path, category="noise")
+    app.split.value = "area"
+    monthly = app.monthly
+    for town in ("Luton", "Bedford"):
+        expected = scribe_lib.load(store_path, category="noise", locality=town)
+        assert monthly.loc[monthly["area"] == town, "count"].sum() == len(expected)
