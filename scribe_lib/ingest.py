@@ -216,12 +216,28 @@ def ingest(
 
 def _ingest(st, path, source, partner, supersede, area, mapping, options, chunksize, progress,
             note):  # fmt: skip
-    sha = file_sha256(path)
     name, reader = _reader(source, partner, _area(st, area), mapping, options)
-    dup = st.find_submission(sha)
-    if dup is not None:
-        return IngestResult(path, name, dup["partner"], sha, duplicate_of=int(dup["submission_id"]))
-    old_ids = _check_supersede(st, supersede)
+    # the adapter starts on the first chunk while the file is hashed (hashlib and Arrow
+    # release the GIL); an identical file, or a bad header, then stops it
+    try:
+        chunks = _Prefetch(reader.read(path, chunksize=chunksize), _incident_table)
+        header_error = None
+    except SourceError as exc:
+        chunks, header_error = None, exc
+    try:
+        sha = file_sha256(path)
+        dup = st.find_submission(sha)
+        if dup is not None:
+            return IngestResult(
+                path, name, dup["partner"], sha, duplicate_of=int(dup["submission_id"])
+            )
+        if header_error is not None:
+            raise header_error
+        old_ids = _check_supersede(st, supersede)
+    except BaseException:
+        if chunks is not None:
+            chunks.close()
+        raise
     from tqdm.auto import tqdm
 
     bar = tqdm(desc=os.path.basename(path), unit=" rows", file=sys.stderr, disable=not progress)
@@ -233,7 +249,7 @@ def _ingest(st, path, source, partner, supersede, area, mapping, options, chunks
         # chunks are staged under a reserved id, invisible to every read, and the submission
         # appears in the final transaction, so memory stays bounded by the chunk size.
         with nullcontext() if st.stages_chunks else st.transaction(), st.staging():
-            for chunk in _Prefetch(reader.read(path, chunksize=chunksize)):
+            for chunk, table in chunks:
                 inc, quar = chunk.incidents, chunk.quarantine
                 if chunk.rows_read != len(inc) + len(quar):
                     raise StoreError(
@@ -245,7 +261,7 @@ def _ingest(st, path, source, partner, supersede, area, mapping, options, chunks
                     meta = _meta(partner, name, path, sha, note)
                     sid = st.begin_submission(meta)
                 if len(inc):
-                    st.write_incidents(_incidents(inc, sha, sid, partner))
+                    st.write_incidents(_with_ids(table, sha, sid, partner))
                     months |= _months(inc["period_start"])
                 if len(quar):
                     q = conform(quar, QUARANTINE_COLUMNS)
@@ -269,6 +285,7 @@ def _ingest(st, path, source, partner, supersede, area, mapping, options, chunks
                 st.publish_submission(sid, meta)
                 st.supersede(old_ids, sid)
     except BaseException:
+        chunks.close()
         if sid is not None and st.stages_chunks:
             st.discard_submission(sid)
         raise
@@ -310,22 +327,32 @@ def _meta(partner, source, path, sha, note) -> dict:
 
 
 def _incidents(inc: pd.DataFrame, sha: str, sid: int, partner: str) -> pa.Table:
-    """The adapter's accepted rows as an Arrow table of INCIDENT_COLUMNS, ids added.
+    """The adapter's accepted rows as an Arrow table of INCIDENT_COLUMNS, ids added."""
+    return _with_ids(_incident_table(inc), sha, sid, partner)
+
+
+def _incident_table(inc: pd.DataFrame) -> pa.Table | None:
+    """The adapter columns of accepted rows as an Arrow table (None when there are none).
 
     Columns the adapter already gives in their schema dtype are taken as they are (Arrow
     text is not copied); only others go through :func:`conform`.
     """
+    if not len(inc):
+        return None
     if any(str(inc[c].dtype) != t if c in inc else c in ADAPTER_COLUMNS
            for c, t in INCIDENT_COLUMNS.items()):  # fmt: skip
         inc = conform(inc, INCIDENT_COLUMNS)
-    line = inc["source_line"]
-    if line.isna().any():
+    if inc["source_line"].isna().any():
         raise StoreError("the adapter returned incidents without source_line; nothing was stored")
-    cols = [c for c in ADAPTER_COLUMNS if c in inc]
-    table = pa.Table.from_pandas(inc[cols], preserve_index=False)
+    return pa.Table.from_pandas(inc[[c for c in ADAPTER_COLUMNS if c in inc]], preserve_index=False)
+
+
+def _with_ids(table: pa.Table, sha: str, sid: int, partner: str) -> pa.Table:
+    """``table`` in INCIDENT_COLUMNS order with incident_id, submission_id and partner."""
     n = table.num_rows
-    lines = pa.array(line.to_numpy("int64"))
-    ids = pc.binary_join_element_wise(f"{sha[:16]}-", pc.cast(lines, pa.string()), "")
+    ids = pc.binary_join_element_wise(
+        f"{sha[:16]}-", pc.cast(table["source_line"], pa.string()), ""
+    )
     out = {
         "incident_id": ids,
         "submission_id": pa.array(np.full(n, sid, np.int64)),
@@ -341,25 +368,31 @@ def _months(period_start: pd.Series) -> set[dt.date]:
 
 
 class _Prefetch:
-    """Chunks of ``reader.read()`` produced by a background thread, one chunk ahead.
+    """``(chunk, prepare(chunk.incidents))`` of an adapter's chunks, made by a background
+    thread one chunk ahead.
 
     The adapter (Arrow parsing, numpy validation: mostly outside the GIL) prepares the
     next chunk while the store writes this one (DuckDB and COPY release the GIL too), so
     the two overlap on a multi-core machine. At most two chunks wait besides the one being
     written: memory stays bounded by the chunk size. An exception in the adapter (or a
     KeyboardInterrupt raised inside it) is raised again in the caller's thread; when the
-    caller stops early (an error, Ctrl-C) the thread stops after its current chunk.
+    caller stops early (an error, Ctrl-C: :meth:`close`) the thread stops after its
+    current chunk.
     """
 
     _END = object()
 
-    def __init__(self, chunks):
+    def __init__(self, chunks, prepare):
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(chunks,), name="scribe-ingest-reader", daemon=True
+            target=self._run, args=(chunks, prepare), name="scribe-ingest-reader", daemon=True
         )
         self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread after its current chunk."""
+        self._stop.set()
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():
@@ -370,10 +403,10 @@ class _Prefetch:
                 continue
         return False
 
-    def _run(self, chunks) -> None:
+    def _run(self, chunks, prepare) -> None:
         try:
             for chunk in chunks:
-                if not self._put((chunk, None)):
+                if not self._put(((chunk, prepare(chunk.incidents)), None)):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed over to the caller's thread
             self._put((None, exc))
@@ -387,12 +420,12 @@ class _Prefetch:
     def __iter__(self):
         try:
             while True:
-                chunk, exc = self._queue.get()
+                item, exc = self._queue.get()
                 if exc is not None:
                     raise exc
-                if chunk is self._END:
+                if item is self._END:
                     return
-                yield chunk
+                yield item
         finally:
             self._stop.set()
 
