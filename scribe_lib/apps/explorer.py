@@ -86,6 +86,7 @@ class IncidentExplorer(w.VBox):
         ])  # fmt: skip
         self.add_class("scribe-app")
         self.selected = data.incidents.iloc[:0]
+        self._locality = None
         self.update(self.filters.selection, fit=True)
 
     def fields(self, frame: pd.DataFrame) -> list[str]:
@@ -105,7 +106,9 @@ class IncidentExplorer(w.VBox):
             n > TABLE_ROWS) else ""  # fmt: skip
         self.table.value = more + _rows_html(shown, self.fields(self.selected), "scribe-incidents")
         self.details.value = "<p>Click a point on the map (street level) to see its incidents.</p>"
-        self.map.show(self.selected, fit=fit or sel.locality is not None)
+        moved = sel.locality != self._locality  # another locality (or All): show all of it
+        self._locality = sel.locality
+        self.map.show(self.selected, fit=fit or moved)
 
     def show_details(self, here: pd.DataFrame) -> None:
         """Show the incidents at one clicked location."""
