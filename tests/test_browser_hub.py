@@ -108,12 +108,9 @@ def wait_count(page, selector, value):
 
 
 def download_csv(page, filename="incidents.csv"):
-    page.click("button.scribe-download-csv")
-    link = f'.scribe-download-link a.scribe-download[download="{filename}"]'
-    page.wait_for_selector(link, timeout=WAIT)
-    with page.expect_download(timeout=WAIT) as info:
-        page.click(link)
-    return list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    return list(
+        csv.DictReader(io.StringIO(_download(page, ".scribe-download-csv", filename).decode()))
+    )
 
 
 def test_a_partner_viewer_sees_the_gallery_and_only_what_the_agreement_allows(hub, browser):
@@ -181,6 +178,89 @@ def test_an_analyst_opens_the_same_apps_and_sees_police_outcomes(hub, browser):
         first = (mine["period_start"].max().to_period("M") - 11).strftime("%Y-%m")
         current = scribe_lib.load(user_store(hub, "alice"), start=first, end=last)
         assert int(page.get_attribute(".scribe-compare p", "data-current")) == len(current)
+        assert page.external == []
+    finally:
+        context.close()
+
+
+def _download(page, button, filename):
+    page.click(f"button{button}")
+    link = f'.scribe-download-link a.scribe-download[download="{filename}"]'
+    page.wait_for_selector(link, timeout=WAIT)
+    with page.expect_download(timeout=WAIT) as info:
+        page.click(link)
+    return Path(info.value.path()).read_bytes()
+
+
+def _wait_data(page, selector, attr, value):
+    js = "([s, a, v]) => { const e = document.querySelector(s); return e && e.dataset[a] == v; }"
+    try:
+        page.wait_for_function(js, arg=[selector, attr, str(value)], timeout=WAIT)
+    except Exception:  # noqa: BLE001
+        got = page.get_attribute(selector, f"data-{attr}")
+        raise AssertionError(f"{selector} data-{attr} is {got!r}, the store says {value}") from None
+
+
+def test_the_viewer_s_hotspot_map_and_locality_profile_follow_her_own_store(hub, browser):
+    import json
+
+    from scribe_lib import stats
+    from scribe_lib.apps.profile import problem_categories
+
+    context, page = login(browser, hub, "carol")
+    store = user_store(hub, "carol")
+    try:
+        page.wait_for_selector(".scribe-cards", timeout=WAIT)
+        page.click("text=Hotspot map")
+        page.wait_for_selector(".scribe-status p[data-cells]", timeout=180_000)
+        page.select_option(".scribe-cell select", label="500 m")
+        page.select_option(".scribe-filter-category select", "anti-social-behaviour")
+        asb = scribe_lib.load(store, category="anti-social-behaviour", located_only=True)
+        _wait_data(page, ".scribe-status p", "incidents", len(asb))
+        gi = stats.hotspots(asb, cell=500.0)
+        kept = gi[(gi["incidents"] > 0) | (gi["gi_bin"] != 0)]
+        _wait_data(page, ".scribe-status p", "cells", len(kept))
+        for b in (3, 0):
+            n = page.get_attribute(f'.scribe-hotspot-legend [data-bin="{b}"]', "data-cells")
+            assert int(n) == int((kept["gi_bin"] == b).sum())
+        gj = json.loads(_download(page, ".scribe-download-geojson", "hotspots.geojson"))
+        assert sum(f["properties"]["incidents"] for f in gj["features"]) == len(asb)
+
+        page.goto(hub.url + "/user/carol/voila/tree/notebooks/apps")
+        page.click("text=Locality profile")
+        page.wait_for_selector(".scribe-what p[data-count]", timeout=180_000)
+        page.select_option(".scribe-filter-locality select", "Luton")
+        page.select_option(".scribe-filter-problem select", label="Anti-social behaviour (all)")
+        expected = scribe_lib.load(
+            store, locality="Luton", category=list(problem_categories("asb"))
+        )
+        _wait_data(page, ".scribe-what p", "count", len(expected))
+        rows = list(csv.DictReader(io.StringIO(
+            _download(page, ".scribe-download-csv", "profile_what.csv").decode())))  # fmt: skip
+        got = {(r["category"], r["partner"]): int(r["incidents"]) for r in rows}
+        assert got == expected.groupby(["category", "partner"]).size().to_dict()
+        assert page.external == []
+    finally:
+        context.close()
+
+
+def test_the_analyst_s_trends_follow_her_filter(hub, browser):
+    context, page = login(browser, hub, "alice")
+    store = user_store(hub, "alice")
+    try:
+        page.goto(f"{hub.url}/user/alice/voila/render/notebooks/apps/trends.ipynb")
+        page.wait_for_selector(".scribe-compare p[data-current]", timeout=180_000)
+        page.select_option(".scribe-filter-category select", "burglary")
+        page.select_option(".scribe-filter-end select", "2025-06")
+        page.select_option(".scribe-window select", label="6 months")
+        cur = scribe_lib.load(store, category="burglary", start="2025-01", end="2025-06")
+        base = scribe_lib.load(store, category="burglary", start="2024-01", end="2024-06")
+        _wait_data(page, ".scribe-compare p", "current", len(cur))
+        _wait_data(page, ".scribe-compare p", "baseline", len(base))
+        rows = list(csv.DictReader(io.StringIO(
+            _download(page, ".scribe-download-csv", "monthly_counts.csv").decode())))  # fmt: skip
+        burglary = scribe_lib.load(store, category="burglary")
+        assert sum(float(r["count"] or 0) for r in rows) == len(burglary)
         assert page.external == []
     finally:
         context.close()
