@@ -276,3 +276,20 @@ def test_locality_profile_what_where_when(page, voila, store_path):
     assert (cells[0], cells[1], int(cells[2])) == (*top.index[0], int(top.iloc[0]))
     assert "Repeat locations" in page.inner_text(".scribe-where")
     assert page.external == []
+
+
+def test_keyboard_alone_reaches_the_app_and_changes_a_filter(page, voila, store_path):
+    open_app(page, voila, "incident_explorer", ".scribe-count [data-count]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.innerText") == "Skip to the app"
+    for _ in range(10):  # then the filters, in reading order
+        page.keyboard.press("Tab")
+        if page.evaluate("() => !!document.activeElement.closest('.scribe-filter-category')"):
+            break
+    else:
+        raise AssertionError("Tab never reached the category filter")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # the focus ring is visible
+    first = sorted(scribe_lib.load(store_path)["category"].unique())[0]
+    page.keyboard.press("ArrowDown")  # "All" -> the first category
+    wait_attr(page, ".scribe-count p", "count", len(scribe_lib.load(store_path, category=first)))
