@@ -29,9 +29,10 @@ BIN_LABELS = {3: "Hot spot, 99% confidence", 2: "Hot spot, 95% confidence",
               1: "Hot spot, 90% confidence", 0: "Not significant",
               -1: "Cold spot, 90% confidence", -2: "Cold spot, 95% confidence",
               -3: "Cold spot, 99% confidence"}  # fmt: skip
-CELLS = [("automatic", None), ("100 m", 100.0), ("250 m", 250.0), ("500 m", 500.0),
+#: drop-down options; 0 = automatic / adjacent cells (ipywidgets shows a None value as blank).
+CELLS = [("automatic", 0.0), ("100 m", 100.0), ("250 m", 250.0), ("500 m", 500.0),
          ("1 km", 1000.0)]  # fmt: skip
-DISTANCES = [("adjacent cells", None), ("500 m", 500.0), ("1 km", 1000.0), ("2 km", 2000.0)]
+DISTANCES = [("adjacent cells", 0.0), ("500 m", 500.0), ("1 km", 1000.0), ("2 km", 2000.0)]
 WHAT_IS_A_HOTSPOT = (
     "A hot spot is a cell that, together with the cells around it, has more incidents than "
     "chance alone would give if incidents were spread evenly across the area (Getis-Ord Gi*, "
@@ -79,6 +80,7 @@ class HotspotMap(w.VBox):
     """The hotspot map app (see :func:`hotspot_map`)."""
 
     def __init__(self, data: AppData, *, cell=None, distance=None, **initial):
+        cell, distance = float(cell or 0), float(distance or 0)
         self.data = data
         self.filters = FilterBar(data, show=("category", "start", "end", "locality"), **initial)
         cells = CELLS if cell in dict(CELLS).values() else [*CELLS, (f"{cell:g} m", cell)]
@@ -90,8 +92,9 @@ class HotspotMap(w.VBox):
         self.distance = w.Dropdown(options=dists, value=distance, description="Neighbours within",
                                    style={"description_width": "initial"})  # fmt: skip
         self.distance.add_class("scribe-distance")
-        self.show_kde = w.Checkbox(value=False, description="Density (KDE)", indent=False)
-        self.show_emerging = w.Checkbox(value=False, description="Emerging hot spots", indent=False)
+        box = {"indent": False, "layout": w.Layout(width="auto", margin="2px 12px")}
+        self.show_kde = w.Checkbox(value=False, description="Density (KDE)", **box)
+        self.show_emerging = w.Checkbox(value=False, description="Emerging hot spots", **box)
         self.map = base_map(layout=w.Layout(height="560px"))
         self.map.add_class("scribe-map")
         self.map.add(outline_layer(data))
@@ -143,11 +146,19 @@ class HotspotMap(w.VBox):
     def selection(self) -> Selection:
         return self.filters.selection
 
+    @property
+    def _cell(self) -> float | None:
+        return self.cell.value or None  # 0: automatic
+
+    @property
+    def _distance(self) -> float | None:
+        return self.distance.value or None  # 0: the adjacent cells
+
     def _filter(self) -> dict:
         return {
             **self.selection.as_filter(),
-            "cell": self.cell.value,
-            "distance": self.distance.value,
+            "cell": self._cell,
+            "distance": self._distance,
         }
 
     def _area(self):
@@ -173,7 +184,7 @@ class HotspotMap(w.VBox):
             return
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gi = stats.hotspots(located, cell=self.cell.value, distance=self.distance.value,
+            gi = stats.hotspots(located, cell=self._cell, distance=self._distance,
                                 area=self._area())  # fmt: skip
         keep = (gi["incidents"] > 0) | (gi["gi_bin"] != 0)
         self.layer = gi.loc[keep, ["cell_id", "incidents", "gi_z", "p_value", "p_fdr", "gi_bin",
@@ -205,7 +216,7 @@ class HotspotMap(w.VBox):
         if not self.show_kde.value:
             self.kde_layer.data = {"type": "FeatureCollection", "features": []}
             return
-        dens = stats.kde(located, cell=self.cell.value, area=self._area())
+        dens = stats.kde(located, cell=self._cell, area=self._area())
         dens = dens[dens["density"] > 0].to_crs(4326)
         q = np.quantile(dens["density"], [0.5, 0.75, 0.9, 0.97]) if len(dens) else []
         shades = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
@@ -221,7 +232,7 @@ class HotspotMap(w.VBox):
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            em = stats.emerging_hotspots(located, cell=self.cell.value, area=self._area())
+            em = stats.emerging_hotspots(located, cell=self._cell, area=self._area())
         em = em[em["pattern"] != "no pattern"]
         feats = []
         for pat, g in zip(em["pattern"], em.to_crs(4326).geometry, strict=True):

@@ -18,7 +18,7 @@ from .style import header, note
 __all__ = ["trends_app", "TrendsApp", "comparison_windows"]
 
 SPLITS = [
-    ("no split", None),
+    ("no split", ""),
     ("category", "category"),
     ("partner", "partner"),
     ("area (town)", "area"),
@@ -41,7 +41,7 @@ class TrendsApp(w.VBox):
         self.data = data
         self.filters = FilterBar(data, show=("partner", "category", "end", "locality"), **initial)
         self.filters.widgets["end"].description = "Period ending"
-        self.split = w.Dropdown(options=SPLITS, value=None, description="Split by")
+        self.split = w.Dropdown(options=SPLITS, value="", description="Split by")
         self.split.add_class("scribe-split")
         self.window = w.Dropdown(options=WINDOWS, value=12, description="Compare")
         self.window.add_class("scribe-window")
@@ -90,7 +90,7 @@ class TrendsApp(w.VBox):
         """Recompute the chart, the comparison and the hour x weekday table."""
         sel = self.selection
         incidents = self.data.select(sel)
-        by = self.split.value
+        by = self.split.value or None
         areas = None
         if by == "area":
             areas = self.data.localities[self.data.localities["kind"] == "town"][
