@@ -22,6 +22,7 @@ located incident (SVG circle markers) with a category drop-down.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import time
@@ -114,6 +115,13 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="scribe-bench-apps-"))
+    try:
+        _run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args, tmp: Path) -> None:
     store = args.store
     if store is None:
         store = str(tmp / "demo.duckdb")
