@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import ScribeError
+from ._options import filter_kwargs, from_option, harm_file_option, harm_weights, to_option
 
 __all__ = ["register"]
 
@@ -38,8 +39,8 @@ def _filters(f):
         click.option(
             "--partner", "partners", multiple=True, metavar="NAME", help="Partner (repeatable)."
         ),
-        click.option("--from", "start", metavar="YYYY-MM", help="First month (inclusive)."),
-        click.option("--to", "end", metavar="YYYY-MM", help="Last month (inclusive)."),
+        from_option,
+        to_option,
         click.option("--locality", metavar="NAME", help="Only incidents inside this locality."),
         click.option(
             "--out",
@@ -55,32 +56,24 @@ def _filters(f):
 
 
 def _harm_options(f):
-    f = click.option(
-        "--harm-file",
-        type=click.Path(exists=True, dir_okay=False),
-        help="Weight incidents by harm from this YAML table (implies --harm).",
-    )(f)
+    f = harm_file_option(f)
     return click.option("--harm", is_flag=True, help="Weight incidents by harm (built-in table).")(
         f
     )
 
 
-def _harm(harm: bool, harm_file: str | None):
-    return harm_file if harm_file else (True if harm else None)
+def _store(ctx):
+    """The ``--store`` of the ``scribe`` group (None: the default store)."""
+    return (ctx.find_root().obj or {}).get("store")
 
 
 def _load(ctx, categories, partners, start, end, locality, located_only=True):
     from ..api import load
 
-    store = (ctx.find_root().obj or {}).get("store")
     click.echo("loading incidents ...", err=True)
     inc = load(
-        store,
-        category=list(categories) or None,
-        partner=list(partners) or None,
-        start=start,
-        end=end,
-        locality=locality,
+        _store(ctx),
+        **filter_kwargs(categories, partners, start, end, locality),
         located_only=located_only,
     )
     click.echo(f"{len(inc):,} incidents selected", err=True)
@@ -177,8 +170,8 @@ def emerging(
         inc,
         area=area,
         shape=shape,
-        harm=_harm(harm, harm_file),
-        coverage=coverage((ctx.find_root().obj or {}).get("store")),
+        harm=harm_weights(harm, harm_file),
+        coverage=coverage(_store(ctx)),
         cell=cell,
         distance=distance,
         period=period,
@@ -312,18 +305,18 @@ def trends(
     if kind == "counts":
         from ..api import coverage
 
-        cov = coverage((ctx.find_root().obj or {}).get("store"))
+        cov = coverage(_store(ctx))
         areas = None
         if area_kind:
             from ..api import localities
 
-            areas = localities((ctx.find_root().obj or {}).get("store"), kind=area_kind)
+            areas = localities(_store(ctx), kind=area_kind)
             if areas.empty:
                 raise ScribeError(f"no locality of kind {area_kind!r} in the store")
             by = [*by, "area"] if "area" not in by else list(by)
         res = tr.counts_by_period(
             inc, freq, by=list(by), coverage=cov, window=window, areas=areas,
-            harm=_harm(harm, harm_file),
+            harm=harm_weights(harm, harm_file),
         )  # fmt: skip
     elif kind == "compare":
         if not current or not baseline:
@@ -362,7 +355,7 @@ def _area(spec: str | None, ctx, what: str):
         pass
     from ..api import localities
 
-    locs = localities((ctx.find_root().obj or {}).get("store"))
+    locs = localities(_store(ctx))
     hit = locs[locs["name"] == spec]
     if hit.empty:
         raise ScribeError(f"{what} {spec!r} is not a file, 'E,N,RADIUS', WKT or a locality name")

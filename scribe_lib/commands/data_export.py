@@ -7,6 +7,8 @@ import os
 
 import click
 
+from ._options import filter_kwargs, from_option, to_option
+
 __all__ = ["export", "localities", "coverage", "write_incidents"]
 
 _FORMATS = ("csv", "geojson", "gpkg", "parquet")
@@ -69,8 +71,8 @@ def write_incidents(gdf, path: str, fmt: str) -> None:
 )
 @click.option("--category", "-c", multiple=True, help="Taxonomy category; repeatable.")
 @click.option("--partner", "-p", multiple=True, help="Partner; repeatable.")
-@click.option("--from", "start", metavar="YYYY-MM", default=None, help="First month (inclusive).")
-@click.option("--to", "end", metavar="YYYY-MM", default=None, help="Last month (inclusive).")
+@from_option
+@to_option
 @click.option("--locality", "-l", default=None, help="Only incidents inside this locality.")
 @click.option("--located-only", is_flag=True, help="Leave out incidents without a location.")
 @click.pass_context
@@ -94,8 +96,8 @@ def export(ctx, fmt, out, category, partner, start, end, locality, located_only)
         if fmt is None:
             raise click.UsageError("give --format csv|geojson|gpkg|parquet (or an --out suffix)")
     with _store(ctx) as st:
-        gdf = load(st, category=list(category) or None, partner=list(partner) or None,
-                   start=start, end=end, locality=locality, located_only=located_only)  # fmt: skip
+        gdf = load(st, **filter_kwargs(category, partner, start, end, locality),
+                   located_only=located_only)  # fmt: skip
     write_incidents(gdf, out, fmt)
     click.echo(f"{len(gdf)} incidents written to {out} ({fmt})")
 

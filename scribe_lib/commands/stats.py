@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from ._options import filter_kwargs, from_option, harm_file_option, harm_weights, to_option
+
 __all__ = ["register", "write_cells"]
 
 _SUFFIXES = (".csv", ".geojson", ".gpkg")
@@ -43,8 +45,8 @@ def _selection(f):
                      help="Taxonomy category to keep (repeat for several) [default: all]."),
         click.option("--partner", multiple=True, metavar="NAME",
                      help="Partner to keep (repeat for several) [default: all]."),
-        click.option("--from", "start", metavar="YYYY-MM", help="First month (inclusive)."),
-        click.option("--to", "end", metavar="YYYY-MM", help="Last month (inclusive)."),
+        from_option,
+        to_option,
         click.option("--locality", metavar="NAME",
                      help="Study area: a locality (`scribe localities list`) [default: the "
                      "incidents' extent]."),
@@ -55,8 +57,7 @@ def _selection(f):
                      show_default=True, help="Cell shape."),
         click.option("--harm", is_flag=True,
                      help="Weight incidents by harm (built-in Crime Harm Index-style table)."),
-        click.option("--harm-file", type=click.Path(exists=True, dir_okay=False),
-                     help="Weight incidents by harm from this YAML table (implies --harm)."),
+        harm_file_option,
         click.option("--out", required=True, callback=_check_out, metavar="FILE",
                      help="Output: .csv (with x, y), .geojson (WGS84) or .gpkg (EPSG:27700)."),
     ]  # fmt: skip
@@ -69,14 +70,7 @@ def _load(ctx, category, partner, start, end, locality):
     import scribe_lib
 
     store = ctx.obj["store"]
-    inc = scribe_lib.load(
-        store,
-        category=list(category) or None,
-        partner=list(partner) or None,
-        start=start,
-        end=end,
-        locality=locality,
-    )
+    inc = scribe_lib.load(store, **filter_kwargs(category, partner, start, end, locality))
     area = None
     if locality is not None:
         kind, _, name = locality.rpartition(":") if ":" in locality else ("", "", locality)
@@ -89,10 +83,6 @@ def _load(ctx, category, partner, start, end, locality):
             "an empty area"
         )
     return inc, area, located
-
-
-def _harm(harm, harm_file):
-    return harm_file if harm_file else (True if harm else None)
 
 
 def _library_errors(f):
@@ -151,7 +141,7 @@ def hotspots_cmd(ctx, category, partner, start, end, locality, cell, shape, harm
     from ..stats import hotspots
 
     inc, area, located = _load(ctx, category, partner, start, end, locality)
-    cells = hotspots(inc, cell=cell, distance=distance, area=area, harm=_harm(harm, harm_file),
+    cells = hotspots(inc, cell=cell, distance=distance, area=area, harm=harm_weights(harm, harm_file),
                      shape=shape, permutations=permutations, seed=seed, correction=correction)  # fmt: skip
     write_cells(cells, out, "hotspots")
     hot, cold = int((cells.gi_bin >= 2).sum()), int((cells.gi_bin <= -2).sum())
@@ -189,7 +179,7 @@ def kde_cmd(ctx, category, partner, start, end, locality, cell, shape, harm, har
 
     inc, area, located = _load(ctx, category, partner, start, end, locality)
     grid = make_grid(inc, cell=cell, shape=shape, area=area)
-    weights = _harm(harm, harm_file)
+    weights = harm_weights(harm, harm_file)
     cells = kde(inc, bandwidth=bandwidth, harm=weights, grid=grid)
     counted = count_in_grid(inc, grid)
     cells.insert(3, "incidents", counted["incidents"].to_numpy())
