@@ -29,16 +29,7 @@ def check_lonlat(lon_s: pd.Series, lat_s: pd.Series, rej: Rejects, fields: tuple
     Empty coordinates and (0, 0) (police.uk's rule for unmappable points) mean
     no location. Swapped axes and BNG metres in the degree columns are rejected.
     """
-    lon, lon_e, lon_bad = numeric(lon_s)
-    lat, lat_e, lat_bad = numeric(lat_s)
-    both = pair(lon_s, lat_s)
-    pf = f"{fields[0]},{fields[1]}"
-    rej.add(lon_bad, fields[0], REASONS["non_numeric"], lon_s)
-    rej.add(lat_bad, fields[1], REASONS["non_numeric"], lat_s)
-    rej.add(lon_e ^ lat_e, pf, REASONS["half"], both)
-    zero = (lon == 0) & (lat == 0)
-    lon[zero] = np.nan
-    lat[zero] = np.nan
+    lon, lat, pf, both = _numbers(lon_s, lat_s, rej, fields)
     with np.errstate(invalid="ignore"):
         bng = (
             (lon >= 0)
@@ -56,15 +47,7 @@ def check_lonlat(lon_s: pd.Series, lat_s: pd.Series, rej: Rejects, fields: tuple
         rej.add(swapped, pf, REASONS["swapped"], both)
         has = np.isfinite(lon) & np.isfinite(lat) & ~rej.bad
         rej.add(has & ~(in_lon & in_lat), pf, REASONS["outside_gb"], both)
-    has = np.isfinite(lon) & np.isfinite(lat) & ~rej.bad
-    e = np.full(len(lon), np.nan)
-    n = np.full(len(lon), np.nan)
-    if has.any():
-        e[has], n[has] = _each_point_once(geo.to_bng, lon[has], lat[has])
-        rej.add(has & np.isnan(e), pf, REASONS["outside_gb"], both)
-    keep = has & np.isfinite(e)
-    lon[~keep] = np.nan
-    lat[~keep] = np.nan
+    e, n = _convert(geo.to_bng, lon, lat, rej, pf, REASONS["outside_gb"], both)
     return lon, lat, e, n
 
 
@@ -74,33 +57,52 @@ def check_bng(e_s: pd.Series, n_s: pd.Series, rej: Rejects, fields: tuple[str, s
     Empty values and (0, 0) mean no location; degrees in metre columns and points
     off the grid are rejected. lon/lat come from OSTN15.
     """
-    e, e_e, e_bad = numeric(e_s)
-    n, n_e, n_bad = numeric(n_s)
-    both = pair(e_s, n_s)
-    pf = f"{fields[0]},{fields[1]}"
     rej.add(_sci_lossy(e_s), fields[0], REASONS["sci"], e_s)
     rej.add(_sci_lossy(n_s), fields[1], REASONS["sci"], n_s)
-    rej.add(e_bad, fields[0], REASONS["non_numeric"], e_s)
-    rej.add(n_bad, fields[1], REASONS["non_numeric"], n_s)
-    rej.add(e_e ^ n_e, pf, REASONS["half"], both)
-    zero = (e == 0) & (n == 0)
-    e[zero] = np.nan
-    n[zero] = np.nan
+    e, n, pf, both = _numbers(e_s, n_s, rej, fields)
     with np.errstate(invalid="ignore"):
         deg = (np.abs(e) <= 180) & (np.abs(n) <= 90)
         rej.add(deg, pf, REASONS["lonlat_in_bng"], both)
         off = (e < 0) | (e > 700_000) | (n < 0) | (n > 1_300_000)
         rej.add(off, pf, REASONS["outside_bng"], both)
-    has = np.isfinite(e) & np.isfinite(n) & ~rej.bad
-    lon = np.full(len(e), np.nan)
-    lat = np.full(len(e), np.nan)
-    if has.any():
-        lon[has], lat[has] = _each_point_once(geo.to_wgs84, e[has], n[has])
-        rej.add(has & np.isnan(lon), pf, REASONS["outside_bng"], both)
-    keep = has & np.isfinite(lon)
-    e[~keep] = np.nan
-    n[~keep] = np.nan
+    lon, lat = _convert(geo.to_wgs84, e, n, rej, pf, REASONS["outside_bng"], both)
     return lon, lat, e, n
+
+
+def _numbers(x_s: pd.Series, y_s: pd.Series, rej: Rejects, fields: tuple[str, str]):
+    """Parse a coordinate pair; return (x, y, pair field, pair values), NaN = no location.
+
+    Non-numeric values and a half-filled pair are rejected; (0, 0) means no location.
+    """
+    x, x_empty, x_bad = numeric(x_s)
+    y, y_empty, y_bad = numeric(y_s)
+    both = pair(x_s, y_s)
+    pf = f"{fields[0]},{fields[1]}"
+    rej.add(x_bad, fields[0], REASONS["non_numeric"], x_s)
+    rej.add(y_bad, fields[1], REASONS["non_numeric"], y_s)
+    rej.add(x_empty ^ y_empty, pf, REASONS["half"], both)
+    zero = (x == 0) & (y == 0)
+    x[zero] = np.nan
+    y[zero] = np.nan
+    return x, y, pf, both
+
+
+def _convert(convert, x: np.ndarray, y: np.ndarray, rej: Rejects, pf: str, reason: str, both):
+    """``convert`` the points not rejected yet; return the converted (a, b), NaN = none.
+
+    A point ``convert`` cannot place is rejected with ``reason``; ``x``, ``y`` are set to
+    NaN (in place) wherever no converted point is kept.
+    """
+    has = np.isfinite(x) & np.isfinite(y) & ~rej.bad
+    a = np.full(len(x), np.nan)
+    b = np.full(len(x), np.nan)
+    if has.any():
+        a[has], b[has] = _each_point_once(convert, x[has], y[has])
+        rej.add(has & np.isnan(a), pf, reason, both)
+    keep = has & np.isfinite(a)
+    x[~keep] = np.nan
+    y[~keep] = np.nan
+    return a, b
 
 
 def _each_point_once(convert, x: np.ndarray, y: np.ndarray):
