@@ -22,6 +22,7 @@ __all__ = [
     "assign_periods",
     "resolve_freq",
     "month_based",
+    "partner_months",
     "coverage_gaps",
 ]
 
@@ -116,12 +117,10 @@ def assign_periods(
     return idx.astype(np.int64), edges
 
 
-def coverage_gaps(coverage: pd.DataFrame, partners, first, last) -> dict[str, list[str]]:
-    """Months in ``[first, last]`` (as "YYYY-MM") for which each of ``partners`` sent no data.
+def partner_months(coverage: pd.DataFrame) -> pd.Series:
+    """(partner, month period) -> True when any of the partner's sources sent data.
 
-    ``coverage`` is :func:`scribe_lib.api.coverage` (partner, source, month, status); a
-    partner has data for a month when any of its sources has. Partners absent from the
-    coverage frame are not reported (nothing is known about them).
+    ``coverage`` is :func:`scribe_lib.api.coverage` (partner, source, month, status).
     """
     need = {"partner", "month", "status"}
     if not need <= set(coverage.columns):
@@ -129,9 +128,19 @@ def coverage_gaps(coverage: pd.DataFrame, partners, first, last) -> dict[str, li
             f"coverage must have the columns {sorted(need)} (scribe_lib.api.coverage())"
         )
     cov = coverage.assign(month=pd.to_datetime(coverage["month"]).dt.to_period("M"))
-    has = (
+    return (
         cov.assign(ok=cov["status"].astype(str) == "data").groupby(["partner", "month"])["ok"].any()
     )
+
+
+def coverage_gaps(coverage: pd.DataFrame, partners, first, last) -> dict[str, list[str]]:
+    """Months in ``[first, last]`` (as "YYYY-MM") for which each of ``partners`` sent no data.
+
+    ``coverage`` is :func:`scribe_lib.api.coverage` (partner, source, month, status); a
+    partner has data for a month when any of its sources has. Partners absent from the
+    coverage frame are not reported (nothing is known about them).
+    """
+    has = partner_months(coverage)
     months = pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq="M")
     gaps = {}
     for p in partners:

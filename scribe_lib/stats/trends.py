@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScribeError
-from ._periods import assign_periods, month_based, resolve_freq
+from ._periods import assign_periods, month_based, partner_months, resolve_freq
 from ._ratetest import compare_periods
 from ._where import hour_weekday, repeat_locations
 
@@ -37,15 +37,7 @@ def _with_area(incidents: pd.DataFrame, areas: gpd.GeoDataFrame | None) -> pd.Da
 
 def _covered(coverage: pd.DataFrame, edges: pd.DatetimeIndex) -> pd.DataFrame:
     """partner x period -> True when every month touching the period has data."""
-    need = {"partner", "month", "status"}
-    if not need <= set(coverage.columns):
-        raise ScribeError(
-            f"coverage must have the columns {sorted(need)} (scribe_lib.api.coverage())"
-        )
-    cov = coverage.assign(month=pd.to_datetime(coverage["month"]).dt.to_period("M"))
-    has = (
-        cov.assign(ok=cov["status"].astype(str) == "data").groupby(["partner", "month"])["ok"].any()
-    )
+    has = partner_months(coverage)
     rows = []
     for p in range(len(edges) - 1):
         months = pd.period_range(edges[p], edges[p + 1] - pd.Timedelta(days=1), freq="M")
