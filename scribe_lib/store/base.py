@@ -373,6 +373,21 @@ class Store(ABC):
     def read_localities(self, kind: str | None = None, name: str | None = None):
         """A GeoDataFrame[name, kind, label, geometry] in EPSG:27700."""
 
+    def _locality_rows(self, select: str, kind: str | None, name: str | None) -> pd.DataFrame:
+        """Rows of ``select`` (a SELECT from the localities table) of ``kind`` and ``name``
+        (None: any), ordered by kind and name."""
+        where, params = [], []
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if name is not None:
+            where.append("name = ?")
+            params.append(name)
+        sql = select
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return self.frame(sql + " ORDER BY kind, name", params)
+
 
 def as_arrow_table(data: pd.DataFrame | pa.Table, columns: Sequence[str]) -> pa.Table:
     """``columns`` of a DataFrame or Arrow table, as an Arrow table (no copy of Arrow data)."""

@@ -312,17 +312,7 @@ class DuckDBStore(Store):
         return len(rows)
 
     def read_localities(self, kind: str | None = None, name: str | None = None):
-        where, params = [], []
-        if kind is not None:
-            where.append("kind = ?")
-            params.append(kind)
-        if name is not None:
-            where.append("name = ?")
-            params.append(name)
-        sql = "SELECT name, kind, label, geom FROM localities"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        df = self.frame(sql + " ORDER BY kind, name", params)
+        df = self._locality_rows("SELECT name, kind, label, geom FROM localities", kind, name)
         geoms = shapely.from_wkb([bytes(b) for b in df["geom"]]) if len(df) else []
         return gpd.GeoDataFrame(
             {c: df[c].astype("string") for c in ("name", "kind", "label")},

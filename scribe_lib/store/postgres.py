@@ -278,17 +278,11 @@ class PostgresStore(Store):
         return n
 
     def read_localities(self, kind: str | None = None, name: str | None = None):
-        where, params = [], []
-        if kind is not None:
-            where.append("kind = ?")
-            params.append(kind)
-        if name is not None:
-            where.append("name = ?")
-            params.append(name)
-        sql = f"SELECT name, kind, label, ST_AsBinary(geom) AS wkb FROM {self.table('localities')}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        df = self.frame(sql + " ORDER BY kind, name", params)
+        df = self._locality_rows(
+            f"SELECT name, kind, label, ST_AsBinary(geom) AS wkb FROM {self.table('localities')}",
+            kind,
+            name,
+        )
         geoms = shapely.from_wkb([bytes(b) for b in df["wkb"]]) if len(df) else []
         data = {c: (df[c] if len(df) else pd.Series(dtype=object)).astype("string")
                 for c in ("name", "kind", "label")}  # fmt: skip
