@@ -9,14 +9,9 @@ import sys
 import click
 
 from ..errors import ScribeError
+from ._options import json_option, open_cli_store
 
 __all__ = ["register"]
-
-
-def _store(ctx: click.Context, read_only: bool = False):
-    from ..store import open_store
-
-    return open_store(ctx.obj["store"], read_only=read_only)
 
 
 @click.command("init")
@@ -31,7 +26,7 @@ def init(ctx):
       scribe init                                   ./scribe.duckdb
       scribe --store postgresql://loader@db/csp init
     """
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         st.init()
         click.echo(f"Store ready: {st.display_url} ({st.backend})")
 
@@ -110,7 +105,7 @@ def ingest(ctx, source, partner, supersede, mapping, postcodes, note, chunksize,
     show = sys.stderr.isatty() if progress is None else progress
     failed = 0
     totals = [0, 0, 0]
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         for path in files:
             try:
                 r = run(path, source, partner=partner, store=st, supersede=list(supersede) or None,
@@ -131,7 +126,7 @@ def ingest(ctx, source, partner, supersede, mapping, postcodes, note, chunksize,
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")
+@json_option
 @click.pass_context
 def status(ctx, as_json):
     """What the store holds: incidents, quarantined rows, submissions, by partner/category/month.
@@ -146,14 +141,14 @@ def status(ctx, as_json):
     from ..store.summary import format_status
     from ..store.summary import status as info
 
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         data = info(st)
     click.echo(json.dumps(data, indent=2) if as_json else format_status(data))
 
 
 @click.command("submissions")
 @click.option("--active", is_flag=True, help="Only submissions not superseded.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")
+@json_option
 @click.pass_context
 def submissions(ctx, active, as_json):
     """List submissions (one per ingested file), oldest first.
@@ -162,7 +157,7 @@ def submissions(ctx, active, as_json):
     Example:
       scribe submissions --active
     """
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         df = st.submissions(active_only=active)
     if as_json:
         click.echo(df.to_json(orient="records", date_format="iso", indent=2))
@@ -190,7 +185,7 @@ def quarantine_list(ctx, submission, limit):
     Example:
       scribe quarantine list --submission 3
     """
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         df = st.quarantine(submission)
     if df.empty:
         click.echo("Nothing in quarantine.")
@@ -214,7 +209,7 @@ def quarantine_export(ctx, submission, out):
     Example:
       scribe quarantine export --submission 3 --out to-fix.csv
     """
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         df = st.quarantine(submission)
     df.to_csv(sys.stdout if out == "-" else out, index=False)
     if out != "-":

@@ -7,17 +7,11 @@ import os
 
 import click
 
-from ._options import filter_kwargs, from_option, to_option
+from ._options import filter_kwargs, from_option, json_option, open_cli_store, to_option
 
 __all__ = ["export", "localities", "coverage", "write_incidents"]
 
 _FORMATS = ("csv", "geojson", "gpkg", "parquet")
-
-
-def _store(ctx: click.Context):
-    from ..store import open_store
-
-    return open_store(ctx.obj["store"])
 
 
 def write_incidents(gdf, path: str, fmt: str) -> None:
@@ -95,7 +89,7 @@ def export(ctx, fmt, out, category, partner, start, end, locality, located_only)
                ".parquet": "parquet"}.get(os.path.splitext(out)[1].lower())  # fmt: skip
         if fmt is None:
             raise click.UsageError("give --format csv|geojson|gpkg|parquet (or an --out suffix)")
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         gdf = load(st, **filter_kwargs(category, partner, start, end, locality),
                    located_only=located_only)  # fmt: skip
     write_incidents(gdf, out, fmt)
@@ -132,7 +126,7 @@ def localities_load(ctx, file, kind, name_field, label_field, layer, set_area):
     """  # fmt: skip
     from ..store.localities import load_localities
 
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         n = load_localities(st, file, kind=kind, name_field=name_field,
                             label_field=label_field, layer=layer, set_area=set_area)  # fmt: skip
     click.echo(f"{n} {kind} localities loaded from {os.path.basename(file)}"
@@ -151,7 +145,7 @@ def localities_list(ctx, kind):
     """
     from ..api import localities as read
 
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         gdf = read(st, kind=kind)
     if gdf.empty:
         click.echo("No localities loaded: see `scribe localities load --help`.")
@@ -161,7 +155,7 @@ def localities_list(ctx, kind):
 
 
 @click.command("coverage")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")
+@json_option
 @click.pass_context
 def coverage(ctx, as_json):
     """Which months each partner has sent: "data" or "no data" (never 0).
@@ -172,7 +166,7 @@ def coverage(ctx, as_json):
     """
     from ..api import coverage as cov
 
-    with _store(ctx) as st:
+    with open_cli_store(ctx) as st:
         df = cov(st)
     if as_json:
         df = df.assign(month=df["month"].dt.strftime("%Y-%m"))
