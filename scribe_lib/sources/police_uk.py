@@ -39,16 +39,8 @@ class PoliceUK(Source):
 
     name = "police-uk"
     required = tuple(c for c in POLICE_UK_COLUMNS if c != "Context")
-    consumed = (
-        "Crime ID",
-        "Month",
-        "Longitude",
-        "Latitude",
-        "Location",
-        "LSOA code",
-        "LSOA name",
-        "Crime type",
-        "Last outcome category",
+    consumed = tuple(
+        c for c in POLICE_UK_COLUMNS if c not in ("Reported by", "Falls within", "Context")
     )
 
     def harmonise(self, df: pd.DataFrame, rej: v.Rejects) -> dict:
