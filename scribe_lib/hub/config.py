@@ -84,3 +84,9 @@ def configure(c, settings: HubSettings | None = None) -> None:
     c.JupyterHub.load_roles = [
         {"name": "scribe-cli", "scopes": CLI_SCOPES, "services": [CLI_SERVICE]},
     ]
+    # the monthly SARA briefings: a managed service with its own minimal role (issue 6)
+    from ..briefing_service import briefing_service_config
+
+    service, role = briefing_service_config(settings)
+    c.JupyterHub.services.append(service)
+    c.JupyterHub.load_roles.append(role)
