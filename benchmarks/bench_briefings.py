@@ -24,13 +24,25 @@ def _run(jobs, workers: int, area: dict) -> tuple[float, list]:
 
     jobs = [replace(j, weight=area.get(j.locality, 0.0)) for j in jobs]  # largest first
 
+    done: dict[str, float] = {}
     t0 = time.perf_counter()
-    results = run_briefings(jobs, workers=workers)
+    results = run_briefings(
+        jobs,
+        workers=workers,
+        progress=lambda r, *_: done.setdefault(r.locality, time.perf_counter()),
+    )
     wall = time.perf_counter() - t0
     cpu = sum(r.timings.get("cpu", 0.0) for r in results)  # measured in each worker
     n = len(jobs)
     print(f"  {workers} process(es): {wall:6.1f} s wall, {cpu:6.1f} s CPU in the briefings "
           f"({cpu / n:5.2f} per briefing); CPU used per wall second: {cpu / wall:.2f}")  # fmt: skip
+    stages = ("execute", "html", "pdf", "cpu")
+    mean = {s: sum(r.timings.get(s, 0.0) for r in results) / n for s in stages}
+    print("    mean seconds per briefing: " + ", ".join(f"{s} {v:.2f}" for s, v in mean.items()))
+    for r in sorted(results, key=lambda r: done.get(r.locality, 0.0)):
+        end = done.get(r.locality, t0) - t0  # the PDF may wait in the queue after the HTML
+        print(f"    {r.locality:28s} done at {end:5.1f} s, {r.seconds:5.2f} s of work: "
+              + " ".join(f"{s} {r.timings.get(s, 0.0):.2f}" for s in stages))  # fmt: skip
     return wall, results
 
 

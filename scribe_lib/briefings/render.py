@@ -16,7 +16,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -150,6 +150,12 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
     Writes ``<out>/<slug>.html``, ``<out>/<slug>.pdf`` and the executed notebook
     ``<out>/notebooks/<slug>.ipynb`` (kept for a failed run: it shows the error in place).
     """
+    res = _render_html(job)
+    return _render_pdf(job, res) if res.ok and job.pdf else res
+
+
+def _render_html(job: BriefingJob) -> BriefingResult:
+    """Execute the notebook and export its HTML (``ok`` once the HTML is written)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -183,11 +189,6 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
         )
         res.html = str(html)
         res.timings["html"] = round(time.perf_counter() - t0 - res.timings["execute"], 2)
-        if job.pdf:
-            stage = "pdf"
-            t1 = time.perf_counter()
-            res.pdf = str(pdf_from_html(html, out / f"{name}.pdf"))
-            res.timings["pdf"] = round(time.perf_counter() - t1, 2)
         res.ok = True
     except PapermillExecutionError as exc:
         res.stage, res.cell = stage, exc.cell_index
@@ -202,6 +203,23 @@ def render_briefing(job: BriefingJob) -> BriefingResult:
             os.environ["SCRIBE_STORE"] = saved
     res.seconds = round(time.perf_counter() - t0, 2)
     res.timings["cpu"] = round(_cpu() - c0, 2)
+    return res
+
+
+def _render_pdf(job: BriefingJob, res: BriefingResult) -> BriefingResult:
+    """Print the HTML of ``res`` (from :func:`_render_html`) to ``<out>/<slug>.pdf``.
+
+    A separate step so that a parallel run can queue the PDFs behind the notebooks and
+    keep every worker busy to the end; seconds and CPU add to the execute step's."""
+    t0, c0 = time.perf_counter(), _cpu()
+    res = replace(res, timings=dict(res.timings))
+    try:
+        res.pdf = str(pdf_from_html(res.html, Path(job.out) / f"{slug(job.locality)}.pdf"))
+        res.timings["pdf"] = round(time.perf_counter() - t0, 2)
+    except Exception as exc:  # noqa: BLE001 - one locality must not stop the others
+        res.ok, res.stage, res.error = False, "pdf", f"{type(exc).__name__}: {exc}"
+    res.seconds = round(res.seconds + time.perf_counter() - t0, 2)
+    res.timings["cpu"] = round(res.timings.get("cpu", 0.0) + _cpu() - c0, 2)
     return res
 
 
@@ -273,23 +291,31 @@ def run_briefings(
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload([__name__])
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
-            # largest first, so that a big locality does not run alone at the end
+            # Largest first, so that a big locality does not run alone at the end; each
+            # PDF is queued when its HTML is written, behind the notebooks still to run,
+            # so the short PDF steps fill the end of the run on every worker.
             order = sorted(range(total), key=lambda i: -jobs[i].weight)
-            futures = {pool.submit(render_briefing, jobs[i]): i for i in order}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    results[i] = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a dead worker fails its locality only
-                    results[i] = BriefingResult(
-                        jobs[i].locality,
-                        False,
-                        0.0,
-                        stage="worker",
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
-                if progress:
-                    progress(results[i], len(results), total)
+            pending = {pool.submit(_render_html, jobs[i]): (i, "html") for i in order}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i, step = pending.pop(fut)
+                    try:
+                        res = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its locality only
+                        res = BriefingResult(
+                            jobs[i].locality,
+                            False,
+                            0.0,
+                            stage="worker",
+                            error=f"{type(exc).__name__}: {exc}",
+                        )
+                    if step == "html" and res.ok and jobs[i].pdf:
+                        pending[pool.submit(_render_pdf, jobs[i], res)] = (i, "pdf")
+                        continue
+                    results[i] = res
+                    if progress:
+                        progress(results[i], len(results), total)
     ordered = [results[i] for i in range(total)]
     if index:
         info = dict(meta or {})
