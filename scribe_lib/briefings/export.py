@@ -75,9 +75,83 @@ def _chromium() -> str:
     )
 
 
+_FLAGS = (
+    "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+)  # fmt: skip
+
+
+class _Printer:
+    """One headless Chromium per process, driven through Playwright (the system Chromium,
+    never a downloaded browser) and reused for every PDF that process prints: a browser
+    start per PDF costs more than printing the page. Closed when the process exits."""
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._pw = self._browser = None
+        self.broken = False  # Playwright missing or the browser would not start
+
+    def _start(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        try:
+            self._browser = self._pw.chromium.launch(
+                executable_path=_chromium(), headless=True, args=["--no-sandbox", *_FLAGS]
+            )
+        except Exception:
+            self._pw.stop()
+            self._pw = None
+            raise
+        self._pid = os.getpid()
+        from multiprocessing.util import Finalize
+
+        Finalize(None, self.close, exitpriority=10)  # also run by pool workers at exit
+
+    def print(self, html: Path, pdf: Path, timeout: int) -> None:
+        if self._pid != os.getpid() or self._browser is None or not self._browser.is_connected():
+            self._pid = self._pw = self._browser = None  # never use a parent's browser
+            self._start()
+        page = self._browser.new_page(offline=True)
+        try:
+            page.goto(html.as_uri(), wait_until="load", timeout=timeout * 1000)
+            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+        finally:
+            page.close()
+
+    def close(self) -> None:
+        if self._pid != os.getpid():
+            return
+        try:
+            if self._browser is not None:
+                self._browser.close()
+            if self._pw is not None:
+                self._pw.stop()
+        except Exception:  # noqa: BLE001, S110 - exiting anyway
+            pass
+        self._pid = self._pw = self._browser = None
+
+
+_PRINTER = _Printer()
+
+
 def pdf_from_html(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout: int = 180) -> Path:
-    """Print an HTML file to PDF with headless Chromium, offline (A4, print CSS)."""
+    """Print an HTML file to PDF with headless Chromium, offline (A4, print CSS).
+
+    Uses one long-lived Chromium per process (Playwright); without Playwright, or where it
+    cannot run (e.g. inside a running event loop), one ``chromium --print-to-pdf`` per file.
+    """
     html, pdf = Path(html).resolve(), Path(pdf).resolve()
+    if not _PRINTER.broken and os.environ.get("SCRIBE_PDF_BROWSER") != "per-file":
+        try:
+            _PRINTER.print(html, pdf, timeout)
+        except ConfigError:
+            raise
+        except Exception:  # noqa: BLE001 - fall back to a browser for this file
+            _PRINTER.broken = _PRINTER._browser is None
+        else:
+            if pdf.is_file() and pdf.stat().st_size > 0:
+                return pdf
     with tempfile.TemporaryDirectory(prefix="scribe-chromium-") as profile:
         cmd = [
             _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
