@@ -7,6 +7,7 @@ the page opens offline. Headless Chromium prints it to A4 with its print CSS.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -134,6 +135,31 @@ class _Printer:
 
 _PRINTER = _Printer()
 
+#: Keep the browser between PDFs: true in pool workers (closed when the worker exits) and
+#: inside ``shared_browser()``; elsewhere each PDF closes it again, so that no Playwright
+#: event loop outlives the call in a caller's process (a second ``sync_playwright`` in the
+#: same thread would fail).
+_KEEP = False
+
+
+@contextlib.contextmanager
+def shared_browser():
+    """Print every PDF inside the block through one Chromium, closed at the end."""
+    global _KEEP
+    old, _KEEP = _KEEP, True
+    try:
+        yield
+    finally:
+        _KEEP = old
+        if not old:
+            _PRINTER.close()
+
+
+def keep_browser() -> None:
+    """Keep one Chromium for the life of this process (pool workers)."""
+    global _KEEP
+    _KEEP = True
+
 
 def pdf_from_html(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout: int = 180) -> Path:
     """Print an HTML file to PDF with headless Chromium, offline (A4, print CSS).
@@ -150,6 +176,8 @@ def pdf_from_html(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout: i
         except Exception:  # noqa: BLE001 - fall back to a browser for this file
             _PRINTER.broken = _PRINTER._browser is None
         else:
+            if not _KEEP:
+                _PRINTER.close()
             if pdf.is_file() and pdf.stat().st_size > 0:
                 return pdf
     with tempfile.TemporaryDirectory(prefix="scribe-chromium-") as profile:

@@ -24,7 +24,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from ..errors import ConfigError
-from .export import html_from_notebook, pdf_from_html
+from .export import html_from_notebook, keep_browser, pdf_from_html, shared_browser
 from .index import write_index
 
 __all__ = [
@@ -242,6 +242,7 @@ def _worker_init() -> None:
     # worker that is start-up time of the parallel run alone (jsonschema skips the check
     # when the import fails).
     sys.modules.setdefault("rfc3987_syntax", None)
+    keep_browser()  # one Chromium per worker, for every PDF it prints
 
 
 def run_briefings(
@@ -285,10 +286,11 @@ def run_briefings(
     t0 = time.perf_counter()
     results: dict[int, BriefingResult] = {}
     if workers == 1:
-        for i, job in enumerate(jobs):
-            results[i] = render_briefing(job)
-            if progress:
-                progress(results[i], len(results), total)
+        with shared_browser():  # one Chromium for the run, closed at its end
+            for i, job in enumerate(jobs):
+                results[i] = render_briefing(job)
+                if progress:
+                    progress(results[i], len(results), total)
     else:
         # forkserver: workers fork from a clean server that imported this module once
         # (never from this process, which may hold kernel sockets); spawn elsewhere
